@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# oxidaos developer entry point. On a fresh Debian 12 machine:
+#   ./dev.sh demo   installs what is missing, builds every library, installs them into
+#                   ./_install and runs the demo against the installed library via pkg-config
+#   ./dev.sh test   installs what is missing, builds, and runs every test: cargo tests, the ABI
+#                   gate, the C tests, and the C tests again under valgrind memcheck
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$PWD
+build=${OXIDAOS_BUILD:-$top/build}
+prefix=$top/_install
+
+apt_packages=(build-essential pkg-config python3 meson ninja-build libcmocka-dev libclang-dev
+  clang valgrind libyaml-dev uuid-dev libfabric-dev)
+
+deps() {
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+    echo "== installing: ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  if ! command -v cargo >/dev/null; then
+    [[ -x $HOME/.cargo/bin/cargo ]] && export PATH=$HOME/.cargo/bin:$PATH
+  fi
+  if ! command -v cargo >/dev/null; then
+    echo "== no cargo: installing Debian's"
+    local sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cargo rustc
+  fi
+}
+
+configure() {
+  if [[ ! -f $build/build.ninja ]]; then
+    meson setup "$build" --prefix "$prefix" --libdir lib
+  fi
+}
+
+compile() {
+  configure
+  ninja -C "$build"
+}
+
+demo() {
+  deps
+  compile
+  meson install -C "$build" --quiet
+  mkdir -p "$top/_demo"
+  export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+  echo "== building examples/errno_demo.c against the installed libgurt: $(pkg-config --cflags --libs gurt)"
+  # shellcheck disable=SC2046
+  cc -o "$top/_demo/errno_demo" "$top/examples/errno_demo.c" $(pkg-config --cflags --libs gurt) \
+    -Wl,-rpath,"$prefix/lib"
+  echo "== running it"
+  "$top/_demo/errno_demo"
+}
+
+tests() {
+  deps
+  echo "== cargo test"
+  cargo test --workspace --locked
+  compile
+  echo "== meson test (ABI gate, layouts, C tests)"
+  meson test -C "$build" --print-errorlogs
+  echo "== C tests under valgrind memcheck"
+  meson test -C "$build" --setup valgrind --suite c --print-errorlogs
+}
+
+case ${1:-} in
+  demo) demo ;;
+  test) tests ;;
+  deps) deps ;;
+  build) deps; compile ;;
+  *) echo "usage: $0 demo|test|build|deps" >&2; exit 2 ;;
+esac
