@@ -2,7 +2,7 @@
 """The ABI gate: a built shared library must export exactly the names of its compat list, with
 upstream's soname and data-object sizes.
 
-usage: abi_gate.py LIB.so EXPORTS.txt SONAME
+usage: abi_gate.py LIB.so EXPORTS SONAME        (EXPORTS: a list, or a directory of *.txt)
        abi_gate.py --selftest LIB.so EXPORTS.txt SONAME   (proves the gate catches drift)
 """
 import os
@@ -11,9 +11,19 @@ import sys
 import tempfile
 
 
+def export_lines(path):
+    """The lines of an export list: a file, or every *.txt in a directory."""
+    if os.path.isdir(path):
+        for name in sorted(os.listdir(path)):
+            if name.endswith(".txt"):
+                yield from open(os.path.join(path, name))
+    else:
+        yield from open(path)
+
+
 def read_exports(path):
     want = {}
-    for line in open(path):
+    for line in export_lines(path):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -73,15 +83,15 @@ def main(argv):
         first = sorted(want)[0]
         cases = {
             "a symbol removed from the list (so the library has one extra)":
-                [l for l in open(exports) if l.split()[:1] != [first]],
+                [l for l in export_lines(exports) if l.split()[:1] != [first]],
             "a symbol added to the list (so the library misses one)":
-                list(open(exports)) + ["oxidaos_not_a_gurt_symbol T\n"],
+                list(export_lines(exports)) + ["oxidaos_not_a_gurt_symbol T\n"],
         }
         data = [n for n, (k, s) in want.items() if k == "D" and s]
         if data:
             cases["a data object's size changed"] = [
                 ("%s D %d\n" % (data[0], want[data[0]][1] + 8)) if l.split()[:1] == [data[0]] else l
-                for l in open(exports)]
+                for l in export_lines(exports)]
         ok = True
         with tempfile.TemporaryDirectory() as tmp:
             for what, lines in cases.items():

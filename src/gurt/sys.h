@@ -1,4 +1,23 @@
 /* Every public gurt header, for bindgen: the Rust types and declarations that cross the ABI
- * are generated from these, with a compile-time check of every size, alignment and offset. */
+ * are generated from these, with a compile-time check of every size, alignment and offset.
+ * A header is listed here once it exists under include/. */
 #include <daos_errno.h>
 #include <gurt/common.h>
+#if __has_include(<gurt/list.h>)
+#include <gurt/list.h>
+#endif
+#if __has_include(<gurt/hash.h>)
+#include <gurt/hash.h>
+#endif
+#if __has_include(<gurt/heap.h>)
+#include <gurt/heap.h>
+#endif
+#if __has_include(<gurt/slab.h>)
+#include <gurt/slab.h>
+#endif
+#if __has_include(<gurt/telemetry_producer.h>)
+#include <gurt/telemetry_producer.h>
+#endif
+#if __has_include(<gurt/telemetry_consumer.h>)
+#include <gurt/telemetry_consumer.h>
+#endif

@@ -1,0 +1,21 @@
+/* Every public gurt header that exists, for the layout assertions (gen_layout_check.py). */
+#include <daos_errno.h>
+#include <gurt/common.h>
+#if __has_include(<gurt/list.h>)
+#include <gurt/list.h>
+#endif
+#if __has_include(<gurt/hash.h>)
+#include <gurt/hash.h>
+#endif
+#if __has_include(<gurt/heap.h>)
+#include <gurt/heap.h>
+#endif
+#if __has_include(<gurt/slab.h>)
+#include <gurt/slab.h>
+#endif
+#if __has_include(<gurt/telemetry_producer.h>)
+#include <gurt/telemetry_producer.h>
+#endif
+#if __has_include(<gurt/telemetry_consumer.h>)
+#include <gurt/telemetry_consumer.h>
+#endif

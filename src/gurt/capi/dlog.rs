@@ -1,0 +1,1 @@
+//! Exports of upstream `dlog.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Exports of upstream `hlct.c`. (Being ported: see README's status table.)

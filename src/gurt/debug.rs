@@ -1,0 +1,1 @@
+//! Upstream `debug.c`. (Being ported: see README's status table.)

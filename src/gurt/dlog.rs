@@ -1,0 +1,1 @@
+//! Upstream `dlog.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Upstream `fault_inject.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Upstream `hash.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Upstream `heap.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Upstream `hlc.c`. (Being ported: see README's status table.)

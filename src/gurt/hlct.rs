@@ -1,0 +1,1 @@
+//! Upstream `hlct.c`. (Being ported: see README's status table.)

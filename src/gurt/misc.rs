@@ -1,0 +1,1 @@
+//! Upstream `misc.c`. (Being ported: see README's status table.)

@@ -1,0 +1,1 @@
+//! Upstream `signals.c`. (Being ported: see README's status table.)

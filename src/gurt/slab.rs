@@ -1,0 +1,1 @@
+//! Upstream `slab.c`. (Being ported: see README's status table.)

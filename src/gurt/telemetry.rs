@@ -1,0 +1,1 @@
+//! Upstream `telemetry.c`. (Being ported: see README's status table.)
