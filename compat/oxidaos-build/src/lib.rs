@@ -28,8 +28,14 @@ impl Lib<'_> {
         let include = top.join("include");
         let out = PathBuf::from(env::var("OUT_DIR").unwrap());
         let exports = top.join("compat").join(self.name).join("exports");
-        for p in [&include, &exports, &crate_dir.join("sys.h"), &crate_dir.join("c")] {
-            println!("cargo:rerun-if-changed={}", p.display());
+        // A path that does not exist counts as changed on every build, so name only existing
+        // ones; while the crate has no c/ yet, watch the crate directory for its creation.
+        let c_dir = crate_dir.join("c");
+        let watch_c = if c_dir.is_dir() { c_dir } else { crate_dir.clone() };
+        for p in [&include, &exports, &crate_dir.join("sys.h"), &watch_c] {
+            if p.exists() {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
         }
 
         let static_fns = out.join("static_fns");
