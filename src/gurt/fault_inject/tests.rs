@@ -528,3 +528,67 @@ fn reading_files() {
     assert_eq!(read_config_file(&dir).unwrap_err().rc, MISC);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn garbled_files_never_panic() {
+    // Byte-level mutations of a valid file, plus YAML punctuation soup: every outcome must be
+    // success, -DER_MISC or -DER_INVAL (a panic here would abort the C caller).
+    let base =
+        b"seed: 123\nthread_default: true\nfault_config:\n  - id: 0\n    probability_x: 30\n    \
+                 probability_y: 100\n  - {id: 5, interval: 3, argument: \"a b\"}\n  - id: 7\n    \
+                 err_code: -1012\n";
+    let alphabet = b" \t\n:-[]{}!&*?|>'\"%@`#,.0x19azZ\\\xc3\xa9\xff";
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..3000 {
+        let mut f = base.to_vec();
+        for _ in 0..1 + next() % 6 {
+            let pos = (next() % (f.len() as u64 + 1)) as usize;
+            let c = alphabet[(next() % alphabet.len() as u64) as usize];
+            match next() % 3 {
+                0 if pos < f.len() => f[pos] = c,
+                1 if pos < f.len() => {
+                    f.remove(pos);
+                }
+                _ => f.insert(pos, c),
+            }
+        }
+        if round % 3 == 0 {
+            f = (0..next() % 64)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+        }
+        let cfg = parse_config(&f);
+        if let Err(e) = &cfg.result {
+            assert!(
+                e.rc == MISC || e.rc == INVAL,
+                "{:?}: {e}",
+                String::from_utf8_lossy(&f)
+            );
+            assert!(!e.msg.is_empty());
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_no_crash() {
+    for open in [b'[', b'{'] {
+        let f = vec![open; 200_000];
+        assert_eq!(parse_config(&f).result.unwrap_err().rc, MISC);
+        // the YAML reader refuses nesting past its recursion limit (a clear error, no crash);
+        // reasonable nesting is read
+        let nested = |n| {
+            let mut g = b"fault_config: ".to_vec();
+            g.extend(std::iter::repeat_n(b'[', n));
+            g.extend(std::iter::repeat_n(b']', n));
+            parse_config(&g).result
+        };
+        assert_eq!(nested(100_000).unwrap_err().rc, MISC);
+        assert_eq!(nested(100), Ok(()));
+    }
+}
