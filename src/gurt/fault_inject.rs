@@ -395,13 +395,35 @@ fn decode(bytes: &[u8]) -> Result<String, ConfigError> {
     }
 }
 
+/// Whether YAML (and libyaml's reader) allows `c` in a stream: tab, line breaks, printable
+/// ASCII, NEL and the printable rest of Unicode.
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
+/// The text of a file, if every character is one YAML allows.
+fn checked_text(bytes: &[u8]) -> Result<String, ConfigError> {
+    let text = decode(bytes)?;
+    match text.char_indices().find(|&(_, c)| !yaml_printable(c)) {
+        Some((at, c)) => Err(ConfigError::new(
+            DER_MISC,
+            format!(
+                "control character U+{:04X} at byte {at}: not allowed in YAML",
+                c as u32
+            ),
+        )),
+        None => Ok(text),
+    }
+}
+
 /// Reads a configuration file's contents (see [`Config`]).
 pub fn parse_config(bytes: &[u8]) -> Config {
     let mut cfg = Config {
         items: Vec::new(),
         result: Ok(()),
     };
-    cfg.result = decode(bytes).and_then(|text| {
+    cfg.result = checked_text(bytes).and_then(|text| {
         let mut ev = Events {
             parser: Parser::new(text.chars()),
             ended: false,
@@ -538,8 +560,13 @@ fn read_attr<I: Iterator<Item = char>>(ev: &mut Events<I>) -> Result<AttrSpec, C
     Ok(a)
 }
 
+/// Largest configuration file read (a bound for a path such as /dev/zero; real files are a few
+/// kilobytes).
+pub const CONFIG_MAX_BYTES: u64 = 64 << 20;
+
 /// Reads the file named by `path`: an error to open it is upstream's `d_errno2der(errno)`, an
-/// error while reading it is a YAML read error (-DER_MISC).
+/// error while reading it, or a file over [`CONFIG_MAX_BYTES`], is a YAML read error
+/// (-DER_MISC).
 pub fn read_config_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|e| {
@@ -549,8 +576,16 @@ pub fn read_config_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> 
         )
     })?;
     let mut buf = Vec::new();
-    f.read_to_end(&mut buf)
+    f.by_ref()
+        .take(CONFIG_MAX_BYTES + 1)
+        .read_to_end(&mut buf)
         .map_err(|e| ConfigError::new(DER_MISC, format!("cannot read {}: {e}", path.display())))?;
+    if buf.len() as u64 > CONFIG_MAX_BYTES {
+        return Err(ConfigError::new(
+            DER_MISC,
+            format!("{} is larger than {CONFIG_MAX_BYTES} bytes", path.display()),
+        ));
+    }
     Ok(buf)
 }
 

@@ -526,6 +526,15 @@ fn reading_files() {
     assert_eq!(missing.rc, -(crate::sys::DER_NONEXIST as i32));
     // a directory opens but cannot be read
     assert_eq!(read_config_file(&dir).unwrap_err().rc, MISC);
+    // an endless file ends in an error too
+    assert_eq!(
+        read_config_file(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .rc,
+        MISC
+    );
+    // NUL bytes are no YAML
+    assert_eq!(parse_config(b"seed: 1\n\0\n").result.unwrap_err().rc, MISC);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
