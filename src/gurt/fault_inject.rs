@@ -329,17 +329,21 @@ enum Ev {
     Other(&'static str),
 }
 
-struct Events<I: Iterator<Item = char>> {
+struct Events<'a, I: Iterator<Item = char>> {
     parser: Parser<I>,
+    /// The stream, to tell an explicit document start (`---` or a directive) from an implicit
+    /// one.
+    text: &'a [char],
+    documents: usize,
     ended: bool,
 }
 
-impl<I: Iterator<Item = char>> Events<I> {
+impl<I: Iterator<Item = char>> Events<'_, I> {
     fn next(&mut self) -> Result<Ev, ConfigError> {
         if self.ended {
             return Ok(Ev::StreamEnd);
         }
-        let (ev, _) = self
+        let (ev, mark) = self
             .parser
             .next_token()
             .map_err(|e| ConfigError::new(DER_MISC, format!("YAML syntax error: {e}")))?;
@@ -355,7 +359,24 @@ impl<I: Iterator<Item = char>> Events<I> {
             }
             Event::SequenceStart(..) => Ev::Other("a sequence"),
             Event::Alias(..) => Ev::Other("an alias"),
-            Event::DocumentStart => Ev::Other("a document start"),
+            Event::DocumentStart => {
+                // As libyaml (YAML 1.1), only the first document may start without `---`.
+                let rest = self.text.get(mark.index()..).unwrap_or_default();
+                let explicit = rest.starts_with(&['-', '-', '-']) || rest.first() == Some(&'%');
+                self.documents += 1;
+                if self.documents > 1 && !explicit {
+                    return Err(ConfigError::new(
+                        DER_MISC,
+                        format!(
+                            "YAML syntax error: did not find expected <document start> at line {} \
+                             column {}",
+                            mark.line(),
+                            mark.col() + 1
+                        ),
+                    ));
+                }
+                Ev::Other("a document start")
+            }
             Event::StreamStart | Event::Nothing => Ev::Other("a stream start"),
         })
     }
@@ -424,8 +445,11 @@ pub fn parse_config(bytes: &[u8]) -> Config {
         result: Ok(()),
     };
     cfg.result = checked_text(bytes).and_then(|text| {
+        let chars: Vec<char> = text.chars().collect();
         let mut ev = Events {
-            parser: Parser::new(text.chars()),
+            parser: Parser::new(chars.iter().copied()),
+            text: &chars,
+            documents: 0,
             ended: false,
         };
         read_stream(&mut ev, &mut cfg.items)
@@ -562,7 +586,7 @@ fn read_attr<I: Iterator<Item = char>>(ev: &mut Events<I>) -> Result<AttrSpec, C
 
 /// Largest configuration file read (a bound for a path such as /dev/zero; real files are a few
 /// kilobytes).
-pub const CONFIG_MAX_BYTES: u64 = 64 << 20;
+pub const CONFIG_MAX_BYTES: u64 = 16 << 20;
 
 /// Reads the file named by `path`: an error to open it is upstream's `d_errno2der(errno)`, an
 /// error while reading it, or a file over [`CONFIG_MAX_BYTES`], is a YAML read error

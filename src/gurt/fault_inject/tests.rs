@@ -483,6 +483,20 @@ fn structure_quirks_follow_upstream() {
         cfg.items[..2],
         [ConfigItem::Seed(0), ConfigItem::ThreadDefault(true)]
     );
+    // As libyaml (YAML 1.1): after `...`, a document needs `---`; items before stay read.
+    let cfg = parse("fault_config:\n  - id: 1\n...\nbogus\n");
+    assert_eq!(cfg.result.unwrap_err().rc, MISC);
+    assert_eq!(cfg.items.len(), 1);
+    let cfg = parse("seed: 5\n...\n---\nseed: 6\n...\n%YAML 1.1\n---\nseed: 7\n");
+    assert_eq!(cfg.result, Ok(()));
+    assert_eq!(
+        cfg.items,
+        [
+            ConfigItem::Seed(5),
+            ConfigItem::Seed(6),
+            ConfigItem::Seed(7)
+        ]
+    );
     // Duplicate keys: the last value wins.
     let cfg = parse("fault_config:\n  - id: 1\n    argument: first\n    argument: second\n");
     assert_eq!(attrs(&cfg)[0].argument.as_deref(), Some(&b"second"[..]));
