@@ -125,6 +125,12 @@ fn bit_alloc_locked(dbgbit: &mut u64, name: *mut c_char, lname: *mut c_char) -> 
                         *e.db_bit = bit;
                     } else {
                         *dbgbit = *e.db_bit;
+                        // The name already had its bit: give back the one counted above
+                        // (upstream leaks it, and a later d_log_init then fails its
+                        // "no bits allocated" assertion).
+                        if !is_all {
+                            d.dbg_bit_cnt -= 1;
+                        }
                     }
                 }
                 return 0;

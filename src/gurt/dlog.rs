@@ -1394,8 +1394,11 @@ macro_rules! dlog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Serialises the unit tests that open the process-wide log.
+    pub(crate) static LOG_TEST_LOCK: Mutex<()> = Mutex::new(());
 
     #[test]
     fn priorities_parse_like_upstream() {
@@ -1466,8 +1469,9 @@ mod tests {
 
     #[test]
     fn closed_log_checks_nothing() {
-        // The Rust unit tests never open the log in this module's tests.
-        if !is_open() {
+        let _g = LOG_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(!is_open());
+        {
             assert_eq!(check(DLOG_EMERG), 0);
             assert_eq!(alloc_facility(Some(c"x"), Some(c"y")), -1);
             assert_eq!(set_logmask(0, DLOG_ERR), -1);
