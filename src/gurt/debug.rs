@@ -480,13 +480,11 @@ pub fn fini() -> Result<(), &'static CStr> {
     Ok(())
 }
 
-/// The lines `d_log_memory` logs for `mem` at `addr`: the header, then 16 bytes a line as
-/// "ADDR: xx xx ... " (the address as %p prints it).
-pub fn memory_lines(addr: usize, mem: &[u8]) -> Vec<String> {
-    let mut out = vec![format!("ptr={}, size={}\n", fmt_ptr(addr), mem.len())];
-    if addr == 0 {
-        return out;
-    }
+/// The lines `d_log_memory` logs for `size` bytes at `addr` (`mem`: those bytes, empty when
+/// `addr` is NULL or `size` 0): the header, then 16 bytes a line as "ADDR: xx xx ... " (the
+/// address as %p prints it).
+pub fn memory_lines(addr: usize, size: usize, mem: &[u8]) -> Vec<String> {
+    let mut out = vec![format!("ptr={}, size={}\n", fmt_ptr(addr), size)];
     for (n, chunk) in mem.chunks(16).enumerate() {
         let mut line = format!("{}: ", fmt_ptr(addr + n * 16));
         for b in chunk {
@@ -496,6 +494,14 @@ pub fn memory_lines(addr: usize, mem: &[u8]) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// `d_log_memory`: each line at DLOG_EMERG in the misc facility (the header first, so it is
+/// out before the memory is read).
+pub fn log_memory(addr: usize, size: usize, mem: &[u8]) {
+    for line in memory_lines(addr, size, mem) {
+        crate::dlog!(Misc, Fatal, "d_log_memory", "{}", line);
+    }
 }
 
 /// glibc's %p: "(nil)" or 0x-prefixed lower-case hex.
@@ -514,13 +520,14 @@ pub(crate) mod tests {
     #[test]
     fn memory_dump_lines() {
         let mem: Vec<u8> = (0..33).map(|i| 0xff - i as u8).collect();
-        let l = memory_lines(0x1234_0000, &mem);
+        let l = memory_lines(0x1234_0000, 33, &mem);
         assert_eq!(l[0], "ptr=0x12340000, size=33\n");
         assert_eq!(l[1], "0x12340000: ff fe fd fc fb fa f9 f8 f7 f6 f5 f4 f3 f2 f1 f0 \n");
         assert_eq!(l[2], "0x12340010: ef ee ed ec eb ea e9 e8 e7 e6 e5 e4 e3 e2 e1 e0 \n");
         assert_eq!(l[3], "0x12340020: df \n");
         assert_eq!(l.len(), 4);
-        assert_eq!(memory_lines(0, &[]), vec!["ptr=(nil), size=0\n".to_string()]);
-        assert_eq!(memory_lines(0x10, &[]).len(), 1);
+        assert_eq!(memory_lines(0, 0, &[]), vec!["ptr=(nil), size=0\n".to_string()]);
+        assert_eq!(memory_lines(0, 5, &[]), vec!["ptr=(nil), size=5\n".to_string()]);
+        assert_eq!(memory_lines(0x10, 0, &[]).len(), 1);
     }
 }

@@ -270,11 +270,7 @@ pub unsafe extern "C" fn d_log_memory(ptr: *const u8, size: usize) {
         // SAFETY: per the function's contract.
         unsafe { std::slice::from_raw_parts(ptr, size) }
     };
-    crate::ffi::guard((), || {
-        for line in debug::memory_lines(ptr as usize, mem) {
-            crate::dlog!(Misc, Fatal, "d_log_memory", "{}", line);
-        }
-    })
+    crate::ffi::guard((), || debug::log_memory(ptr as usize, size, mem))
 }
 
 /// Re-applies D_LOG_MASK and DD_MASK from the environment.
