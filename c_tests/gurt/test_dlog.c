@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <gurt/common.h>
@@ -807,6 +808,66 @@ test_log_memory_and_assert(void **state)
 	free(mem);
 }
 
+/* A log file that cannot be opened fails d_log_init with -DER_UNINIT and takes no reference. */
+static void
+test_init_failure(void **state)
+{
+	(void)state;
+	setenv("D_LOG_FILE", "/nonexistent-dir/x/log", 1);
+	assert_int_equal(d_log_init(), -DER_UNINIT);
+	assert_null(d_log_xst.tag);
+	/* the next good init is a first reference again */
+	setenv("D_LOG_FILE", path, 1);
+	assert_int_equal(d_log_init(), 0);
+	d_log_fini();
+	assert_null(d_log_xst.tag);
+}
+
+static int fd_marker = -1;
+
+static void
+marker_assert(const int result, const char *expr, const char *file, const int line)
+{
+	char buf[256];
+	int  n;
+
+	n = snprintf(buf, sizeof(buf), "%d %s", result, expr);
+	(void)file;
+	(void)line;
+	if (write(fd_marker, buf, n) != n)
+		_exit(3);
+}
+
+/* One d_log_fini too many is an assertion failure: the alternative assert is called with
+ * the expression, then the process aborts (in a child). */
+static void
+test_fini_without_init_asserts(void **state)
+{
+	int   fds[2], status;
+	char  buf[256] = {0};
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		fd_marker = fds[1];
+		d_register_alt_assert(marker_assert);
+		close(2); /* keep the expected assertion message out of the test output */
+		d_log_fini();
+		_exit(0); /* not reached */
+	}
+	close(fds[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
+	close(fds[0]);
+	assert_string_equal(buf, "0 d_log_refcount > 0");
+}
+
 int
 main(void)
 {
@@ -826,6 +887,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_open_flavors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_closed_log, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_log_memory_and_assert, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fini_without_init_asserts, setup, teardown),
 	};
 	int rc;
 

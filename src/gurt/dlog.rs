@@ -204,8 +204,23 @@ fn strerror(err: i32) -> String {
     std::io::Error::from_raw_os_error(err).to_string().split(" (os error").next().unwrap_or("").to_string()
 }
 
-/// Upstream's rate-limited complaint about the log itself: "func: line: err=N (text) msg".
+thread_local! {
+    // The last complaint printed by this thread: (line, err, second). Plain integers, no
+    // destructors (safe after dlclose, rust-lang/rust#91979).
+    static LAST_ERR: std::cell::Cell<(u32, i32, i64)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// A complaint about the log itself, "func: line: err=N (text) msg" on stderr; the same
+/// complaint (place and error) is printed at most once a second per thread, as upstream's.
 fn print_err(func: &str, line: u32, err: i32, msg: &str) {
+    let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+    // SAFETY: gettimeofday fills a caller-owned timeval.
+    unsafe { libc::gettimeofday(&mut tv, std::ptr::null_mut()) };
+    let (l, e, t) = LAST_ERR.with(|c| c.get());
+    if l == line && e == err && tv.tv_sec <= t {
+        return;
+    }
+    LAST_ERR.with(|c| c.set((line, err, tv.tv_sec)));
     stderr_print(&format!("{func}: {line}: err={err} ({}) {msg}", strerror(err)));
 }
 
@@ -1101,6 +1116,7 @@ thread_local! {
 pub fn reset_thread() {
     TID.with(|t| t.set(u32::MAX));
     PID.with(|p| p.set(u32::MAX));
+    LAST_ERR.with(|c| c.set((0, 0, 0)));
 }
 
 /// What `emit` hands back to d_vlog for the stdio copies.
