@@ -6,6 +6,10 @@
 //! never hold a borrow of the log across the call: the callback may reach the same log through
 //! the server.
 
+// Entries and messages arrive as C pointers whose validity is the C caller's contract (raft.h),
+// checked for NULL at the boundary; the handles document the same for the server and log.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 use crate::raft_server::Srv;
 use crate::sys::{raft_cbs_t, raft_entry_t, raft_index_t, raft_term_t, RAFT_ERR_NOMEM};
 use std::ffi::{c_int, c_void};
@@ -47,7 +51,11 @@ impl Log {
         assert!(n > 0);
         let lo = self.subscript(idx);
         let hi = self.subscript(idx + n - 1);
-        let m = if lo <= hi { hi - lo + 1 } else { self.size - lo };
+        let m = if lo <= hi {
+            hi - lo + 1
+        } else {
+            self.size - lo
+        };
         m.min(c_int::MAX as raft_index_t) as c_int
     }
 
@@ -84,7 +92,11 @@ impl Log {
         }
         if self.count > 0 {
             let k = self.size - self.front;
-            let (first, second) = if self.count <= k { (self.count, 0) } else { (k, self.count - k) };
+            let (first, second) = if self.count <= k {
+                (self.count, 0)
+            } else {
+                (k, self.count - k)
+            };
             // SAFETY: the ring holds `count` entries from `front`, wrapping at `size`; temp has
             // room for newsize >= count; the two buffers are distinct allocations.
             unsafe {
@@ -254,7 +266,13 @@ impl LogH {
     }
 
     pub fn peektail(self) -> *mut raft_entry_t {
-        self.with(|l| if l.count == 0 { ptr::null_mut() } else { l.slot(l.subscript(l.base + l.count)) })
+        self.with(|l| {
+            if l.count == 0 {
+                ptr::null_mut()
+            } else {
+                l.slot(l.subscript(l.base + l.count))
+            }
+        })
     }
 
     /// Appends `*n` entries copied from `ety`, batch by batch through log_offer (which may keep
@@ -309,7 +327,9 @@ impl LogH {
                 let (cb, raft) = l.target();
                 Some((l.slot(l.subscript(start_idx)), start_idx, k, cb, raft))
             });
-            let Some((ptr, start_idx, mut k, cb, raft)) = step else { return 0 };
+            let Some((ptr, start_idx, mut k, cb, raft)) = step else {
+                return 0;
+            };
             let batch = k;
             // The membership effect is undone before log_pop may release the entries.
             Srv::from_raw(raft).pop_log(ptr, k, start_idx);
@@ -340,7 +360,9 @@ impl LogH {
                 let (cb, raft) = l.target();
                 Some((l.slot(l.front), l.base + 1, k, cb, raft))
             });
-            let Some((ptr, first, mut k, cb, raft)) = step else { return 0 };
+            let Some((ptr, first, mut k, cb, raft)) = step else {
+                return 0;
+            };
             let batch = k;
             let e = call(cb, raft, Event::Poll, ptr, first, &mut k);
             if k > 0 {
@@ -366,7 +388,11 @@ mod tests {
     use super::*;
 
     fn entry(id: i32, term: raft_term_t) -> raft_entry_t {
-        raft_entry_t { term, id, ..Default::default() }
+        raft_entry_t {
+            term,
+            id,
+            ..Default::default()
+        }
     }
 
     fn append1(l: LogH, e: raft_entry_t) -> c_int {

@@ -27,7 +27,15 @@ pub struct Node {
 impl Node {
     /// A voting node expecting index 1 next.
     pub fn new(udata: *mut c_void, id: raft_node_id_t) -> Node {
-        Node { udata, next_idx: 1, match_idx: 0, flags: VOTING, id, lease: 0, effective_time: 0 }
+        Node {
+            udata,
+            next_idx: 1,
+            match_idx: 0,
+            flags: VOTING,
+            id,
+            lease: 0,
+            effective_time: 0,
+        }
     }
 
     /// Moves a node to the heap and returns its C handle.

@@ -7,6 +7,10 @@
 //! a borrow alive across a call into C (a callback may call back into the server). The protocol
 //! itself is safe Rust over those accessors, in upstream's order of callbacks and checks.
 
+// Entries and messages arrive as C pointers whose validity is the C caller's contract (raft.h),
+// checked for NULL at the boundary; the handles document the same for the server and log.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 use crate::raft_log::{LogH, INITIAL_CAPACITY};
 use crate::raft_node::{Node, NodeH};
 use crate::sys::*;
@@ -77,7 +81,7 @@ macro_rules! cb {
 pub fn loglevel() -> raft_loglevel_e {
     // SAFETY: a by-value read of the exported level; C writes it only through
     // raft_set_log_level (or directly, as upstream allows, with the same race as upstream).
-    unsafe { *(&raw const crate::capi::raft_loglevel) }
+    unsafe { crate::capi::raft_loglevel }
 }
 
 macro_rules! rlog {
@@ -112,7 +116,10 @@ pub fn votes_is_majority(num_nodes: c_int, nvotes: c_int) -> bool {
 pub fn entry_is_voting_cfg_change(ty: c_int) -> bool {
     matches!(
         ty as u32,
-        RAFT_LOGTYPE_ADD_NODE | RAFT_LOGTYPE_PROMOTE_NODE | RAFT_LOGTYPE_DEMOTE_NODE | RAFT_LOGTYPE_REMOVE_NODE
+        RAFT_LOGTYPE_ADD_NODE
+            | RAFT_LOGTYPE_PROMOTE_NODE
+            | RAFT_LOGTYPE_DEMOTE_NODE
+            | RAFT_LOGTYPE_REMOVE_NODE
     ) && ty >= 0
 }
 
@@ -219,7 +226,8 @@ impl Srv {
     }
 
     fn log_get_node_id(self, ety: *mut raft_entry_t, idx: raft_index_t) -> raft_node_id_t {
-        let f = cb!(self, log_get_node_id).expect("membership entry without a log_get_node_id callback");
+        let f = cb!(self, log_get_node_id)
+            .expect("membership entry without a log_get_node_id callback");
         // SAFETY: as in now(); ety is an entry of the log or the caller's.
         unsafe { f(self.c(), self.udata(), ety, idx) }
     }
@@ -236,7 +244,8 @@ impl Srv {
     /// A new follower with upstream's defaults; None when out of memory.
     pub fn new() -> Option<Srv> {
         // SAFETY: calloc of one struct; all-zero is a valid raft_server_private_t.
-        let p = unsafe { libc::calloc(1, size_of::<raft_server_private_t>()) } as *mut raft_server_private_t;
+        let p = unsafe { libc::calloc(1, size_of::<raft_server_private_t>()) }
+            as *mut raft_server_private_t;
         if p.is_null() {
             return None;
         }
@@ -272,7 +281,11 @@ impl Srv {
     pub fn set_callbacks(self, funcs: *const raft_cbs_t, udata: *mut c_void) {
         // SAFETY: funcs is the caller's table (or NULL: no callbacks); the copy is by value.
         unsafe {
-            (*self.0).cb = if funcs.is_null() { raft_cbs_t::default() } else { *funcs };
+            (*self.0).cb = if funcs.is_null() {
+                raft_cbs_t::default()
+            } else {
+                *funcs
+            };
             (*self.0).udata = udata;
         }
         // SAFETY: the address of the server's own table, which lives as long as the server.
@@ -326,7 +339,13 @@ impl Srv {
     pub fn randomize_election_timeout(self) {
         let t = randomized_timeout(self.election_timeout(), self.rand());
         self.put_election_timeout_rand(t);
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_INFO, "randomize election timeout to {}", t);
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_INFO,
+            "randomize election timeout to {}",
+            t
+        );
     }
 
     // ---- roles -----------------------------------------------------------------------------
@@ -346,7 +365,13 @@ impl Srv {
     }
 
     pub fn become_leader(self) {
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_INFO, "becoming leader term:{}", self.current_term());
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_INFO,
+            "becoming leader term:{}",
+            self.current_term()
+        );
         self.set_state(RAFT_STATE_LEADER as c_int);
         let now = self.now();
         self.put_election_timer(now);
@@ -367,7 +392,9 @@ impl Srv {
     /// Whether we may have granted a still-running lease to someone other than `except`.
     fn lease_granted(self, except: raft_node_id_t, now: raft_time_t) -> bool {
         // A restarted server may have granted one just before it went down.
-        if self.first_start() == 0 && now - self.start_time() < self.election_timeout() as raft_time_t {
+        if self.first_start() == 0
+            && now - self.start_time() < self.election_timeout() as raft_time_t
+        {
             return true;
         }
         self.leader_id() != -1
@@ -417,7 +444,12 @@ impl Srv {
         if self.lease_granted(self.node_id(), now) {
             return RAFT_ERR_MIGHT_VIOLATE_LEASE;
         }
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_INFO, "becoming candidate");
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_INFO,
+            "becoming candidate"
+        );
         self.set_state(RAFT_STATE_CANDIDATE as c_int);
         self.put_prevote(1);
         self.reset_votes();
@@ -431,7 +463,12 @@ impl Srv {
 
     /// The prevote round was won: a real election in the next term.
     pub fn become_prevoted_candidate(self) -> c_int {
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_INFO, "becoming prevoted candidate");
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_INFO,
+            "becoming prevoted candidate"
+        );
         let e = self.set_current_term(self.current_term() + 1);
         if e != 0 {
             return e;
@@ -453,7 +490,12 @@ impl Srv {
     }
 
     pub fn become_follower(self) {
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_INFO, "becoming follower");
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_INFO,
+            "becoming follower"
+        );
         self.set_state(RAFT_STATE_FOLLOWER as c_int);
         self.randomize_election_timeout();
         self.put_election_timer(self.now());
@@ -468,7 +510,8 @@ impl Srv {
         let grace = self.lease_maintenance_grace() as raft_time_t;
         if with_grace {
             // A new leader, or a newly added node, gets time to acquire the first lease.
-            now < node.lease() + grace || now - node.effective_time() < self.election_timeout() as raft_time_t + grace
+            now < node.lease() + grace
+                || now - node.effective_time() < self.election_timeout() as raft_time_t + grace
         } else {
             now < node.lease()
         }
@@ -504,7 +547,12 @@ impl Srv {
         let now = self.now();
         if self.state() == RAFT_STATE_LEADER as c_int {
             if !self.has_majority_leases_at(now, true) {
-                rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_ERROR, "unable to maintain majority leases");
+                rlog!(
+                    self,
+                    NodeH(ptr::null_mut()),
+                    RAFT_LOG_ERROR,
+                    "unable to maintain majority leases"
+                );
                 self.become_follower();
                 self.put_leader_id(-1);
             } else if self.request_timeout() as raft_time_t <= now - self.election_timer() {
@@ -571,7 +619,11 @@ impl Srv {
 
     // ---- AppendEntries ---------------------------------------------------------------------
 
-    pub fn recv_appendentries_response(self, node: NodeH, r: &msg_appendentries_response_t) -> c_int {
+    pub fn recv_appendentries_response(
+        self,
+        node: NodeH,
+        r: &msg_appendentries_response_t,
+    ) -> c_int {
         rlog!(
             self,
             node,
@@ -644,7 +696,10 @@ impl Srv {
 
         // Commit what a majority holds, if it is of our term.
         let point = r.current_idx;
-        if point != 0 && self.commit_idx() < point && self.entry_term(point) == Some(self.current_term()) {
+        if point != 0
+            && self.commit_idx() < point
+            && self.entry_term(point) == Some(self.current_term())
+        {
             let mut votes = 1;
             for i in 0..self.num_nodes() {
                 let n = self.node_at(i);
@@ -709,7 +764,14 @@ impl Srv {
             }
             self.become_follower();
         } else if ae.term < self.current_term() {
-            rlog!(self, node, RAFT_LOG_DEBUG, "AE term {} is less than current term {}", ae.term, self.current_term());
+            rlog!(
+                self,
+                node,
+                RAFT_LOG_DEBUG,
+                "AE term {} is less than current term {}",
+                ae.term,
+                self.current_term()
+            );
             return 0;
         }
 
@@ -863,12 +925,28 @@ impl Srv {
         false
     }
 
-    pub fn recv_requestvote(self, node: NodeH, vr: &msg_requestvote_t, r: &mut msg_requestvote_response_t) -> c_int {
+    pub fn recv_requestvote(
+        self,
+        node: NodeH,
+        vr: &msg_requestvote_t,
+        r: &mut msg_requestvote_response_t,
+    ) -> c_int {
         let now = self.now();
-        let node = if node.is_null() { self.get_node(vr.candidate_id) } else { node };
+        let node = if node.is_null() {
+            self.get_node(vr.candidate_id)
+        } else {
+            node
+        };
         let e = self.recv_requestvote_body(node, vr, r, now);
         if r.vote_granted != 0 {
-            rlog!(self, node, RAFT_LOG_INFO, "granted requestvote{} for {}", pv(vr.prevote), vr.candidate_id);
+            rlog!(
+                self,
+                node,
+                RAFT_LOG_INFO,
+                "granted requestvote{} for {}",
+                pv(vr.prevote),
+                vr.candidate_id
+            );
         }
         r.term = self.current_term();
         r.prevote = vr.prevote;
@@ -917,7 +995,10 @@ impl Srv {
         if self.should_grant_vote(node, vr) {
             // A leader or a prevoted candidate has voted for itself; a candidate in its
             // prevote round may still grant a prevote.
-            assert!(!self.is_leader() && (!self.is_candidate() || self.prevote() != 0 || vr.prevote != 0));
+            assert!(
+                !self.is_leader()
+                    && (!self.is_candidate() || self.prevote() != 0 || vr.prevote != 0)
+            );
             r.vote_granted = 1;
             if vr.prevote == 0 {
                 e = self.vote_for_nodeid(vr.candidate_id);
@@ -1056,7 +1137,11 @@ impl Srv {
         0
     }
 
-    pub fn recv_installsnapshot_response(self, node: NodeH, r: *mut msg_installsnapshot_response_t) -> c_int {
+    pub fn recv_installsnapshot_response(
+        self,
+        node: NodeH,
+        r: *mut msg_installsnapshot_response_t,
+    ) -> c_int {
         if node.is_null() {
             return -1;
         }
@@ -1077,7 +1162,8 @@ impl Srv {
             return 0;
         }
         node.set_lease(resp.lease);
-        let f = cb!(self, recv_installsnapshot_response).expect("no recv_installsnapshot_response callback");
+        let f = cb!(self, recv_installsnapshot_response)
+            .expect("no recv_installsnapshot_response callback");
         // SAFETY: a C callback with the arguments raft.h documents.
         let e = unsafe { f(self.c(), self.udata(), node.as_c(), r) };
         if e != 0 {
@@ -1106,8 +1192,12 @@ impl Srv {
         let node = self.get_node(id);
         match ety_type(ety) as u32 {
             RAFT_LOGTYPE_ADD_NONVOTING_NODE | RAFT_LOGTYPE_ADD_NODE => node.is_null(),
-            RAFT_LOGTYPE_DEMOTE_NODE | RAFT_LOGTYPE_REMOVE_NODE => !node.is_null() && node.is_voting(),
-            RAFT_LOGTYPE_PROMOTE_NODE | RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => !node.is_null() && !node.is_voting(),
+            RAFT_LOGTYPE_DEMOTE_NODE | RAFT_LOGTYPE_REMOVE_NODE => {
+                !node.is_null() && node.is_voting()
+            }
+            RAFT_LOGTYPE_PROMOTE_NODE | RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => {
+                !node.is_null() && !node.is_voting()
+            }
             t => panic!("not a membership entry type: {t}"),
         }
     }
@@ -1185,7 +1275,14 @@ impl Srv {
     pub fn send_requestvote(self, node: NodeH) -> c_int {
         assert!(!node.is_null());
         assert!(!self.is_self(node));
-        rlog!(self, node, RAFT_LOG_INFO, "sending requestvote{} to: {}", pv(self.prevote()), node.id());
+        rlog!(
+            self,
+            node,
+            RAFT_LOG_INFO,
+            "sending requestvote{} to: {}",
+            pv(self.prevote()),
+            node.id()
+        );
         let mut rv = msg_requestvote_t {
             term: self.current_term(),
             last_log_idx: self.current_idx(),
@@ -1202,7 +1299,11 @@ impl Srv {
 
     pub fn send_installsnapshot(self, node: NodeH) -> c_int {
         let log = self.log();
-        let mut is = msg_installsnapshot_t { term: self.current_term(), last_idx: log.base(), last_term: log.base_term() };
+        let mut is = msg_installsnapshot_t {
+            term: self.current_term(),
+            last_idx: log.base(),
+            last_term: log.base_term(),
+        };
         rlog!(
             self,
             node,
@@ -1222,7 +1323,9 @@ impl Srv {
     pub fn send_appendentries(self, node: NodeH) -> c_int {
         assert!(!node.is_null());
         assert!(!self.is_self(node));
-        let Some(send) = cb!(self, send_appendentries) else { return -1 };
+        let Some(send) = cb!(self, send_appendentries) else {
+            return -1;
+        };
         let next_idx = node.next_idx();
         if next_idx <= self.log().base() {
             return self.send_installsnapshot(node);
@@ -1230,7 +1333,9 @@ impl Srv {
         let (entries, n_entries) = self.get_entries_from_idx(next_idx);
         assert!((entries.is_null() && n_entries == 0) || (!entries.is_null() && n_entries > 0));
         let prev_log_idx = next_idx - 1;
-        let prev_log_term = self.entry_term(prev_log_idx).expect("no term before next_idx");
+        let prev_log_term = self
+            .entry_term(prev_log_idx)
+            .expect("no term before next_idx");
         let mut ae = msg_appendentries_t {
             term: self.current_term(),
             prev_log_idx,
@@ -1326,11 +1431,17 @@ impl Srv {
         assert!(!node.is_null());
         self.notify_membership(node, ptr::null_mut(), RAFT_MEMBERSHIP_REMOVE);
         let n = self.num_nodes();
-        let i = (0..n).find(|&i| self.node_at(i) == node).expect("removing a node the server does not have");
+        let i = (0..n)
+            .find(|&i| self.node_at(i) == node)
+            .expect("removing a node the server does not have");
         // SAFETY: shifts the n - i - 1 handles after i down by one, inside the array.
         unsafe {
             let base = self.nodes();
-            ptr::copy(base.add(i as usize + 1), base.add(i as usize), (n - i - 1) as usize);
+            ptr::copy(
+                base.add(i as usize + 1),
+                base.add(i as usize),
+                (n - i - 1) as usize,
+            );
         }
         self.put_num_nodes(n - 1);
         node.free();
@@ -1384,7 +1495,15 @@ impl Srv {
         }
         // SAFETY: an entry of our log.
         let (id, len) = unsafe { ((*ety).id, (*ety).data.len) };
-        rlog!(self, NodeH(ptr::null_mut()), RAFT_LOG_DEBUG, "applying log: {}, id: {} size: {}", idx, id, len);
+        rlog!(
+            self,
+            NodeH(ptr::null_mut()),
+            RAFT_LOG_DEBUG,
+            "applying log: {}, id: {} size: {}",
+            idx,
+            id,
+            len
+        );
         self.put_last_applied_idx(idx);
         if let Some(f) = cb!(self, applylog) {
             // SAFETY: a C callback with the arguments raft.h documents.
@@ -1430,11 +1549,15 @@ impl Srv {
             match ty as u32 {
                 RAFT_LOGTYPE_ADD_NONVOTING_NODE => {
                     assert!(node.is_null());
-                    assert!(!self.add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
+                    assert!(!self
+                        .add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self)
+                        .is_null());
                 }
                 RAFT_LOGTYPE_ADD_NODE => {
                     assert!(node.is_null());
-                    assert!(!self.add_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
+                    assert!(!self
+                        .add_node_internal(ety, ptr::null_mut(), id, is_self)
+                        .is_null());
                 }
                 RAFT_LOGTYPE_PROMOTE_NODE => {
                     assert!(!node.is_null() && !node.is_voting());
@@ -1479,11 +1602,15 @@ impl Srv {
                 }
                 RAFT_LOGTYPE_REMOVE_NODE => {
                     assert!(node.is_null());
-                    assert!(!self.add_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
+                    assert!(!self
+                        .add_node_internal(ety, ptr::null_mut(), id, is_self)
+                        .is_null());
                 }
                 RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => {
                     assert!(node.is_null());
-                    assert!(!self.add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
+                    assert!(!self
+                        .add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self)
+                        .is_null());
                 }
                 RAFT_LOGTYPE_ADD_NONVOTING_NODE => {
                     assert!(!node.is_null() && !node.is_voting());
@@ -1632,7 +1759,7 @@ mod tests {
     #[test]
     fn cfg_change_kinds() {
         for t in 0..=7 {
-            let voting = matches!(t, 2 | 3 | 4 | 5);
+            let voting = matches!(t, 2..=5);
             assert_eq!(entry_is_voting_cfg_change(t), voting, "{t}");
             assert_eq!(entry_is_cfg_change(t), (1..=6).contains(&t), "{t}");
         }

@@ -20,7 +20,9 @@ impl Srv {
     }
 
     pub fn num_voting_nodes(self) -> c_int {
-        (0..self.num_nodes()).filter(|&i| self.node_at(i).is_voting()).count() as c_int
+        (0..self.num_nodes())
+            .filter(|&i| self.node_at(i).is_voting())
+            .count() as c_int
     }
 
     pub fn timeout_elapsed(self) -> c_int {
@@ -66,7 +68,10 @@ impl Srv {
     }
 
     pub fn get_node(self, id: raft_node_id_t) -> NodeH {
-        (0..self.num_nodes()).map(|i| self.node_at(i)).find(|n| n.id() == id).unwrap_or(NodeH(ptr::null_mut()))
+        (0..self.num_nodes())
+            .map(|i| self.node_at(i))
+            .find(|n| n.id() == id)
+            .unwrap_or(NodeH(ptr::null_mut()))
     }
 
     pub fn my_node(self) -> NodeH {
@@ -104,7 +109,8 @@ impl Srv {
     }
 
     pub fn last_log_term(self) -> raft_term_t {
-        self.entry_term(self.current_idx()).expect("no term for the last index")
+        self.entry_term(self.current_idx())
+            .expect("no term for the last index")
     }
 
     pub fn last_applied_entry(self) -> *mut raft_entry_t {

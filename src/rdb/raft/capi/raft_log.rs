@@ -72,7 +72,11 @@ pub extern "C" fn log_poll(me_: *mut log_t, idx: raft_index_t) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn log_get_from_idx(me_: *mut log_t, idx: raft_index_t, n_etys: *mut c_int) -> *mut raft_entry_t {
+pub extern "C" fn log_get_from_idx(
+    me_: *mut log_t,
+    idx: raft_index_t,
+    n_etys: *mut c_int,
+) -> *mut raft_entry_t {
     let (p, n) = h(me_).map_or((ptr::null_mut(), 0), |l| l.get_from_idx(idx));
     if !n_etys.is_null() {
         // SAFETY: the caller's out-parameter.

@@ -18,7 +18,7 @@ fn n(node: *mut raft_node_t) -> NodeH {
 #[no_mangle]
 pub extern "C" fn raft_set_log_level(level: raft_loglevel_e) {
     // SAFETY: a plain store to the exported level (as upstream, unsynchronised).
-    unsafe { *(&raw mut raft_loglevel) = level };
+    unsafe { raft_loglevel = level };
 }
 
 #[no_mangle]
@@ -32,7 +32,11 @@ pub extern "C" fn raft_new() -> *mut raft_server_t {
 }
 
 #[no_mangle]
-pub extern "C" fn raft_set_callbacks(me: *mut raft_server_t, funcs: *mut raft_cbs_t, user_data: *mut c_void) {
+pub extern "C" fn raft_set_callbacks(
+    me: *mut raft_server_t,
+    funcs: *mut raft_cbs_t,
+    user_data: *mut c_void,
+) {
     srv!(me).set_callbacks(funcs, user_data)
 }
 
@@ -99,12 +103,19 @@ pub extern "C" fn raft_periodic(me: *mut raft_server_t) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn raft_get_entry_from_idx(me: *mut raft_server_t, idx: raft_index_t) -> *mut raft_entry_t {
+pub extern "C" fn raft_get_entry_from_idx(
+    me: *mut raft_server_t,
+    idx: raft_index_t,
+) -> *mut raft_entry_t {
     srv!(me, ptr::null_mut()).get_entry_from_idx(idx)
 }
 
 #[no_mangle]
-pub extern "C" fn raft_get_entry_term(me_: *mut raft_server_t, idx: raft_index_t, term: *mut raft_term_t) -> c_int {
+pub extern "C" fn raft_get_entry_term(
+    me_: *mut raft_server_t,
+    idx: raft_index_t,
+    term: *mut raft_term_t,
+) -> c_int {
     match srv!(me_, 0).entry_term(idx) {
         Some(t) => {
             if !term.is_null() {
@@ -134,7 +145,10 @@ pub extern "C" fn raft_recv_appendentries_response(
     }
     // SAFETY: the caller's message, copied.
     let r = unsafe { *r };
-    guarded!(RAFT_ERR_SHUTDOWN, s.recv_appendentries_response(n(node), &r))
+    guarded!(
+        RAFT_ERR_SHUTDOWN,
+        s.recv_appendentries_response(n(node), &r)
+    )
 }
 
 #[no_mangle]
@@ -151,7 +165,10 @@ pub extern "C" fn raft_recv_appendentries(
     // SAFETY: the caller's messages: the request is copied (its entries stay the caller's),
     // the response is built here and stored at the end.
     let (ae, mut resp) = unsafe { (*ae, *r) };
-    let e = guarded!(RAFT_ERR_SHUTDOWN, s.recv_appendentries(n(node), &ae, &mut resp));
+    let e = guarded!(
+        RAFT_ERR_SHUTDOWN,
+        s.recv_appendentries(n(node), &ae, &mut resp)
+    );
     // SAFETY: as above.
     unsafe { *r = resp };
     e
@@ -170,7 +187,10 @@ pub extern "C" fn raft_recv_requestvote(
     }
     // SAFETY: the caller's messages, copied in and out.
     let (vr, mut resp) = unsafe { (*vr, *r) };
-    let e = guarded!(RAFT_ERR_SHUTDOWN, s.recv_requestvote(n(node), &vr, &mut resp));
+    let e = guarded!(
+        RAFT_ERR_SHUTDOWN,
+        s.recv_requestvote(n(node), &vr, &mut resp)
+    );
     // SAFETY: as above.
     unsafe { *r = resp };
     e
@@ -220,11 +240,18 @@ pub extern "C" fn raft_recv_installsnapshot_response(
     if r.is_null() {
         return -1;
     }
-    guarded!(RAFT_ERR_SHUTDOWN, s.recv_installsnapshot_response(n(node), r))
+    guarded!(
+        RAFT_ERR_SHUTDOWN,
+        s.recv_installsnapshot_response(n(node), r)
+    )
 }
 
 #[no_mangle]
-pub extern "C" fn raft_recv_entry(me: *mut raft_server_t, ety: *mut msg_entry_t, r: *mut msg_entry_response_t) -> c_int {
+pub extern "C" fn raft_recv_entry(
+    me: *mut raft_server_t,
+    ety: *mut msg_entry_t,
+    r: *mut msg_entry_response_t,
+) -> c_int {
     let s = srv!(me, -1);
     if ety.is_null() {
         return -1;
@@ -239,13 +266,20 @@ pub extern "C" fn raft_send_requestvote(me: *mut raft_server_t, node: *mut raft_
 }
 
 #[no_mangle]
-pub extern "C" fn raft_append_entries(me: *mut raft_server_t, entries: *mut raft_entry_t, n_: *mut c_int) -> c_int {
+pub extern "C" fn raft_append_entries(
+    me: *mut raft_server_t,
+    entries: *mut raft_entry_t,
+    n_: *mut c_int,
+) -> c_int {
     let s = srv!(me, -1);
     if n_.is_null() {
         return -1;
     }
     // SAFETY: the caller's count, checked non-NULL; nothing else refers to it.
-    guarded!(RAFT_ERR_SHUTDOWN, s.append_entries(entries, unsafe { &mut *n_ }))
+    guarded!(
+        RAFT_ERR_SHUTDOWN,
+        s.append_entries(entries, unsafe { &mut *n_ })
+    )
 }
 
 #[no_mangle]
@@ -261,7 +295,11 @@ pub extern "C" fn raft_get_entries_from_idx(
     n_etys: *mut c_int,
 ) -> *mut raft_entry_t {
     let s = Srv::from_raw(me_.cast());
-    let (p, k) = if s.is_null() { (ptr::null_mut(), 0) } else { s.get_entries_from_idx(idx) };
+    let (p, k) = if s.is_null() {
+        (ptr::null_mut(), 0)
+    } else {
+        s.get_entries_from_idx(idx)
+    };
     if !n_etys.is_null() {
         // SAFETY: the caller's out-parameter.
         unsafe { *n_etys = k };
@@ -270,7 +308,10 @@ pub extern "C" fn raft_get_entries_from_idx(
 }
 
 #[no_mangle]
-pub extern "C" fn raft_send_installsnapshot(me_: *mut raft_server_t, node: *mut raft_node_t) -> c_int {
+pub extern "C" fn raft_send_installsnapshot(
+    me_: *mut raft_server_t,
+    node: *mut raft_node_t,
+) -> c_int {
     let s = srv!(me_, -1);
     guarded!(-1, s.send_installsnapshot(n(node)))
 }
@@ -295,7 +336,9 @@ pub extern "C" fn raft_add_node_internal(
     id: raft_node_id_t,
     is_self: c_int,
 ) -> *mut raft_node_t {
-    srv!(me_, ptr::null_mut()).add_node_internal(ety, udata, id, is_self != 0).as_c()
+    srv!(me_, ptr::null_mut())
+        .add_node_internal(ety, udata, id, is_self != 0)
+        .as_c()
 }
 
 #[no_mangle]
@@ -315,7 +358,9 @@ pub extern "C" fn raft_add_non_voting_node(
     id: raft_node_id_t,
     is_self: c_int,
 ) -> *mut raft_node_t {
-    srv!(me_, ptr::null_mut()).add_non_voting_node_internal(ptr::null_mut(), udata, id, is_self != 0).as_c()
+    srv!(me_, ptr::null_mut())
+        .add_non_voting_node_internal(ptr::null_mut(), udata, id, is_self != 0)
+        .as_c()
 }
 
 #[no_mangle]
@@ -340,7 +385,10 @@ pub extern "C" fn raft_vote_for_nodeid(me_: *mut raft_server_t, nodeid: raft_nod
 }
 
 #[no_mangle]
-pub extern "C" fn raft_msg_entry_response_committed(me_: *mut raft_server_t, r: *const msg_entry_response_t) -> c_int {
+pub extern "C" fn raft_msg_entry_response_committed(
+    me_: *mut raft_server_t,
+    r: *const msg_entry_response_t,
+) -> c_int {
     let s = srv!(me_, -1);
     if r.is_null() {
         return -1;
@@ -368,13 +416,23 @@ pub extern "C" fn raft_entry_is_cfg_change(ety: *mut raft_entry_t) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn raft_offer_log(me_: *mut raft_server_t, entries: *mut raft_entry_t, n_entries: c_int, idx: raft_index_t) {
+pub extern "C" fn raft_offer_log(
+    me_: *mut raft_server_t,
+    entries: *mut raft_entry_t,
+    n_entries: c_int,
+    idx: raft_index_t,
+) {
     let s = Srv::from_raw(me_.cast());
     guarded!((), s.offer_log(entries, n_entries, idx))
 }
 
 #[no_mangle]
-pub extern "C" fn raft_pop_log(me_: *mut raft_server_t, entries: *mut raft_entry_t, n_entries: c_int, idx: raft_index_t) {
+pub extern "C" fn raft_pop_log(
+    me_: *mut raft_server_t,
+    entries: *mut raft_entry_t,
+    n_entries: c_int,
+    idx: raft_index_t,
+) {
     let s = Srv::from_raw(me_.cast());
     guarded!((), s.pop_log(entries, n_entries, idx))
 }
@@ -410,7 +468,10 @@ pub extern "C" fn raft_begin_load_snapshot(
     last_included_index: raft_index_t,
 ) -> c_int {
     let s = srv!(me_, -1);
-    guarded!(-1, s.begin_load_snapshot(last_included_term, last_included_index))
+    guarded!(
+        -1,
+        s.begin_load_snapshot(last_included_term, last_included_index)
+    )
 }
 
 #[no_mangle]

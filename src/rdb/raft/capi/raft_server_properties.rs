@@ -210,6 +210,10 @@ pub extern "C" fn raft_get_snapshot_last_term(me_: *mut raft_server_t) -> raft_t
 }
 
 #[no_mangle]
-pub extern "C" fn raft_set_snapshot_metadata(me_: *mut raft_server_t, term: raft_term_t, idx: raft_index_t) {
+pub extern "C" fn raft_set_snapshot_metadata(
+    me_: *mut raft_server_t,
+    term: raft_term_t,
+    idx: raft_index_t,
+) {
     srv!(me_).set_snapshot_metadata(term, idx)
 }

@@ -12,7 +12,19 @@
 //!
 //! Seeds: RAFT_SIM_SEEDS (default 3000, about 20 s in a debug build), starting at RAFT_SIM_FIRST_SEED (default 1).
 
-use raft::capi::{raft_add_node,raft_add_non_voting_node,raft_append_entries,raft_begin_load_snapshot,raft_begin_snapshot,raft_end_load_snapshot,raft_end_snapshot,raft_free,raft_get_commit_idx,raft_get_current_idx,raft_get_current_term,raft_get_entry_from_idx,raft_get_last_applied_idx,raft_get_my_node,raft_get_node,raft_get_num_snapshottable_logs,raft_get_num_voting_nodes,raft_get_snapshot_last_idx,raft_get_snapshot_last_term,raft_is_leader,raft_new,raft_node_get_id,raft_node_is_voting,raft_periodic,raft_recv_appendentries,raft_recv_appendentries_response,raft_recv_entry,raft_recv_installsnapshot,raft_recv_installsnapshot_response,raft_recv_requestvote,raft_recv_requestvote_response,raft_set_callbacks,raft_set_current_term,raft_set_election_timeout,raft_set_first_start,raft_set_request_timeout,raft_vote_for_nodeid};
+use raft::capi::{
+    raft_add_node, raft_add_non_voting_node, raft_append_entries, raft_begin_load_snapshot,
+    raft_begin_snapshot, raft_end_load_snapshot, raft_end_snapshot, raft_free, raft_get_commit_idx,
+    raft_get_current_idx, raft_get_current_term, raft_get_entry_from_idx,
+    raft_get_last_applied_idx, raft_get_my_node, raft_get_node, raft_get_num_snapshottable_logs,
+    raft_get_num_voting_nodes, raft_get_snapshot_last_idx, raft_get_snapshot_last_term,
+    raft_is_leader, raft_new, raft_node_get_id, raft_node_is_voting, raft_periodic,
+    raft_recv_appendentries, raft_recv_appendentries_response, raft_recv_entry,
+    raft_recv_installsnapshot, raft_recv_installsnapshot_response, raft_recv_requestvote,
+    raft_recv_requestvote_response, raft_set_callbacks, raft_set_current_term,
+    raft_set_election_timeout, raft_set_first_start, raft_set_request_timeout,
+    raft_vote_for_nodeid,
+};
 use raft::sys::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -154,7 +166,13 @@ fn send(from: usize, node: *mut raft_node_t, p: Payload) {
             } else {
                 clone_payload(p.as_ref().unwrap())
             };
-            s.net.push(Msg { at, seq: s.seq, from, to: to as usize, p: payload });
+            s.net.push(Msg {
+                at,
+                seq: s.seq,
+                from,
+                to: to as usize,
+                p: payload,
+            });
         }
     })
 }
@@ -170,12 +188,22 @@ fn clone_payload(p: &Payload) -> Payload {
     }
 }
 
-extern "C" fn cb_send_rv(_r: *mut raft_server_t, u: *mut c_void, node: *mut raft_node_t, m: *mut msg_requestvote_t) -> c_int {
+extern "C" fn cb_send_rv(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    node: *mut raft_node_t,
+    m: *mut msg_requestvote_t,
+) -> c_int {
     send(me(u), node, Payload::Rv(unsafe { *m }));
     0
 }
 
-extern "C" fn cb_send_ae(_r: *mut raft_server_t, u: *mut c_void, node: *mut raft_node_t, m: *mut msg_appendentries_t) -> c_int {
+extern "C" fn cb_send_ae(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    node: *mut raft_node_t,
+    m: *mut msg_appendentries_t,
+) -> c_int {
     let m = unsafe { *m };
     let v = if m.n_entries > 0 {
         unsafe { std::slice::from_raw_parts(m.entries, m.n_entries as usize) }.to_vec()
@@ -186,7 +214,12 @@ extern "C" fn cb_send_ae(_r: *mut raft_server_t, u: *mut c_void, node: *mut raft
     0
 }
 
-extern "C" fn cb_send_is(_r: *mut raft_server_t, u: *mut c_void, node: *mut raft_node_t, m: *mut msg_installsnapshot_t) -> c_int {
+extern "C" fn cb_send_is(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    node: *mut raft_node_t,
+    m: *mut msg_installsnapshot_t,
+) -> c_int {
     let m = unsafe { *m };
     let snap = with(|s| s.nodes[me(u)].p.snap.clone());
     let snap = snap.expect("InstallSnapshot without a snapshot");
@@ -224,7 +257,12 @@ extern "C" fn cb_recv_is(
     1
 }
 
-extern "C" fn cb_recv_isr(_r: *mut raft_server_t, _u: *mut c_void, _n: *mut raft_node_t, _m: *mut msg_installsnapshot_response_t) -> c_int {
+extern "C" fn cb_recv_isr(
+    _r: *mut raft_server_t,
+    _u: *mut c_void,
+    _n: *mut raft_node_t,
+    _m: *mut msg_installsnapshot_response_t,
+) -> c_int {
     0
 }
 
@@ -242,7 +280,12 @@ fn members_apply(members: &mut Vec<(i64, bool)>, e: &Ent) {
     }
 }
 
-extern "C" fn cb_apply(_r: *mut raft_server_t, u: *mut c_void, ety: *mut raft_entry_t, idx: raft_index_t) -> c_int {
+extern "C" fn cb_apply(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    ety: *mut raft_entry_t,
+    idx: raft_index_t,
+) -> c_int {
     let e = unsafe { *ety };
     with(|s| {
         s.applies += 1;
@@ -258,7 +301,12 @@ extern "C" fn cb_apply(_r: *mut raft_server_t, u: *mut c_void, ety: *mut raft_en
                 s.committed.insert(idx, (e.term, e.id));
             }
         }
-        let ent = Ent { term: e.term, id: e.id, ty: e.type_, nid: e.data.len as i64 };
+        let ent = Ent {
+            term: e.term,
+            id: e.id,
+            ty: e.type_,
+            nid: e.data.len as i64,
+        };
         members_apply(&mut s.nodes[me(u)].applied_members, &ent);
     });
     0
@@ -269,7 +317,12 @@ extern "C" fn cb_persist_vote(_r: *mut raft_server_t, u: *mut c_void, v: raft_no
     0
 }
 
-extern "C" fn cb_persist_term(_r: *mut raft_server_t, u: *mut c_void, t: raft_term_t, v: raft_node_id_t) -> c_int {
+extern "C" fn cb_persist_term(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    t: raft_term_t,
+    v: raft_node_id_t,
+) -> c_int {
     with(|s| {
         let p = &mut s.nodes[me(u)].p;
         p.term = t;
@@ -278,7 +331,13 @@ extern "C" fn cb_persist_term(_r: *mut raft_server_t, u: *mut c_void, t: raft_te
     0
 }
 
-extern "C" fn cb_offer(_r: *mut raft_server_t, u: *mut c_void, e: *mut raft_entry_t, idx: raft_index_t, n: *mut c_int) -> c_int {
+extern "C" fn cb_offer(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    e: *mut raft_entry_t,
+    idx: raft_index_t,
+    n: *mut c_int,
+) -> c_int {
     let es = unsafe { std::slice::from_raw_parts(e, *n as usize) };
     with(|s| {
         let node = &mut s.nodes[me(u)];
@@ -288,23 +347,44 @@ extern "C" fn cb_offer(_r: *mut raft_server_t, u: *mut c_void, e: *mut raft_entr
         let p = &mut node.p;
         assert_eq!(idx, p.base + p.log.len() as i64 + 1, "offer out of order");
         for e in es {
-            p.log.push(Ent { term: e.term, id: e.id, ty: e.type_, nid: e.data.len as i64 });
+            p.log.push(Ent {
+                term: e.term,
+                id: e.id,
+                ty: e.type_,
+                nid: e.data.len as i64,
+            });
         }
     });
     0
 }
 
-extern "C" fn cb_pop(_r: *mut raft_server_t, u: *mut c_void, _e: *mut raft_entry_t, idx: raft_index_t, n: *mut c_int) -> c_int {
+extern "C" fn cb_pop(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    _e: *mut raft_entry_t,
+    idx: raft_index_t,
+    n: *mut c_int,
+) -> c_int {
     let n = unsafe { *n } as i64;
     with(|s| {
         let p = &mut s.nodes[me(u)].p;
-        assert_eq!(idx + n, p.base + p.log.len() as i64 + 1, "pop not at the tail");
+        assert_eq!(
+            idx + n,
+            p.base + p.log.len() as i64 + 1,
+            "pop not at the tail"
+        );
         p.log.truncate((idx - p.base - 1) as usize);
     });
     0
 }
 
-extern "C" fn cb_poll(_r: *mut raft_server_t, u: *mut c_void, _e: *mut raft_entry_t, idx: raft_index_t, n: *mut c_int) -> c_int {
+extern "C" fn cb_poll(
+    _r: *mut raft_server_t,
+    u: *mut c_void,
+    _e: *mut raft_entry_t,
+    idx: raft_index_t,
+    n: *mut c_int,
+) -> c_int {
     let n = unsafe { *n } as i64;
     with(|s| {
         let p = &mut s.nodes[me(u)].p;
@@ -315,11 +395,20 @@ extern "C" fn cb_poll(_r: *mut raft_server_t, u: *mut c_void, _e: *mut raft_entr
     0
 }
 
-extern "C" fn cb_node_id(_r: *mut raft_server_t, _u: *mut c_void, e: *mut raft_entry_t, _i: raft_index_t) -> raft_node_id_t {
+extern "C" fn cb_node_id(
+    _r: *mut raft_server_t,
+    _u: *mut c_void,
+    e: *mut raft_entry_t,
+    _i: raft_index_t,
+) -> raft_node_id_t {
     unsafe { (*e).data.len as raft_node_id_t }
 }
 
-extern "C" fn cb_sufficient(_r: *mut raft_server_t, _u: *mut c_void, _n: *mut raft_node_t) -> c_int {
+extern "C" fn cb_sufficient(
+    _r: *mut raft_server_t,
+    _u: *mut c_void,
+    _n: *mut raft_node_t,
+) -> c_int {
     0
 }
 
@@ -383,7 +472,13 @@ fn start(i: usize, first: bool) {
         node.restoring = true;
         node.srv = r;
         node.was_leader_term = -1;
-        (node.p.term, node.p.vote, node.p.snap.clone(), node.p.log.clone(), s.n)
+        (
+            node.p.term,
+            node.p.vote,
+            node.p.snap.clone(),
+            node.p.log.clone(),
+            s.n,
+        )
     });
     assert_eq!(raft_set_current_term(r, term), 0);
     assert_eq!(raft_vote_for_nodeid(r, vote), 0);
@@ -406,7 +501,10 @@ fn start(i: usize, first: bool) {
             term: e.term,
             id: e.id,
             type_: e.ty,
-            data: raft_entry_data_t { buf: ptr::null_mut(), len: e.nid as u32 },
+            data: raft_entry_data_t {
+                buf: ptr::null_mut(),
+                len: e.nid as u32,
+            },
         })
         .collect();
     let mut k = entries.len() as c_int;
@@ -441,7 +539,9 @@ fn check_leaders(s: &mut Sim) {
         }
         let term = raft_get_current_term(r);
         match s.leaders.get(&term) {
-            Some(&l) if l != i => s.violations.push(format!("election safety: {l} and {i} lead term {term}")),
+            Some(&l) if l != i => s
+                .violations
+                .push(format!("election safety: {l} and {i} lead term {term}")),
             Some(_) => {}
             None => {
                 s.leaders.insert(term, i);
@@ -455,7 +555,9 @@ fn check_leaders(s: &mut Sim) {
             let ci = raft_get_current_idx(r);
             for (&idx, &(t, id)) in &s.committed {
                 if idx > ci {
-                    s.violations.push(format!("leader completeness: leader {i} of term {term} lacks index {idx}"));
+                    s.violations.push(format!(
+                        "leader completeness: leader {i} of term {term} lacks index {idx}"
+                    ));
                 } else if idx > base {
                     if let Some(got) = entry_at(r, idx) {
                         if got != (t, id) {
@@ -496,7 +598,9 @@ fn check_log_matching(s: &mut Sim) {
                 for idx in lo..=top {
                     let (x, y) = (entry_at(ra, idx), entry_at(rb, idx));
                     if x != y {
-                        s.violations.push(format!("log matching: {a} and {b} differ at {idx} below {top}: {x:?} {y:?}"));
+                        s.violations.push(format!(
+                            "log matching: {a} and {b} differ at {idx} below {top}: {x:?} {y:?}"
+                        ));
                         return;
                     }
                 }
@@ -522,7 +626,13 @@ fn deliver(m: Msg) {
             }
             let at = s.now + 1 + s.rng.below(s.max_delay as u64) as i64;
             s.seq += 1;
-            s.net.push(Msg { at, seq: s.seq, from: to, to: from, p });
+            s.net.push(Msg {
+                at,
+                seq: s.seq,
+                from: to,
+                to: from,
+                p,
+            });
         })
     };
     match m.p {
@@ -537,17 +647,27 @@ fn deliver(m: Msg) {
             assert!(e == 0, "recv_requestvote_response: {e}");
         }
         Payload::Ae(mut ae, mut v) => {
-            ae.entries = if v.is_empty() { ptr::null_mut() } else { v.as_mut_ptr() };
+            ae.entries = if v.is_empty() {
+                ptr::null_mut()
+            } else {
+                v.as_mut_ptr()
+            };
             let mut resp = msg_appendentries_response_t::default();
             let e = raft_recv_appendentries(r, node, &mut ae, &mut resp);
             if e != 0 {
-                with(|s| s.violations.push(format!("recv_appendentries on {to} returned {e}")));
+                with(|s| {
+                    s.violations
+                        .push(format!("recv_appendentries on {to} returned {e}"))
+                });
             }
             reply(Payload::Aer(resp));
         }
         Payload::Aer(mut aer) => {
             let e = raft_recv_appendentries_response(r, node, &mut aer);
-            assert!(e == 0 || e == RAFT_ERR_NOT_LEADER || (e == -1 && node.is_null()), "recv_ae_response: {e}");
+            assert!(
+                e == 0 || e == RAFT_ERR_NOT_LEADER || (e == -1 && node.is_null()),
+                "recv_ae_response: {e}"
+            );
         }
         Payload::Is(mut is, snap) => {
             with(|s| s.incoming_snap = Some(snap));
@@ -559,7 +679,10 @@ fn deliver(m: Msg) {
         }
         Payload::Isr(mut isr) => {
             let e = raft_recv_installsnapshot_response(r, node, &mut isr);
-            assert!(e == 0 || e == RAFT_ERR_NOT_LEADER || (e == -1 && node.is_null()), "recv_is_response: {e}");
+            assert!(
+                e == 0 || e == RAFT_ERR_NOT_LEADER || (e == -1 && node.is_null()),
+                "recv_is_response: {e}"
+            );
         }
     }
 }
@@ -590,7 +713,15 @@ fn propose(leader: usize, ty: u32, nid: i64) -> c_int {
         s.next_id += 1;
         s.next_id
     });
-    let mut e = raft_entry_t { term: 0, id, type_: ty as c_int, data: raft_entry_data_t { buf: ptr::null_mut(), len: nid as u32 } };
+    let mut e = raft_entry_t {
+        term: 0,
+        id,
+        type_: ty as c_int,
+        data: raft_entry_data_t {
+            buf: ptr::null_mut(),
+            len: nid as u32,
+        },
+    };
     let mut resp = msg_entry_response_t::default();
     raft_recv_entry(r, &mut e, &mut resp)
 }
@@ -616,11 +747,17 @@ fn step(chaos: bool) {
             continue;
         }
         let e = raft_periodic(r);
-        assert!(e == 0 || e == RAFT_ERR_MIGHT_VIOLATE_LEASE, "raft_periodic: {e}");
+        assert!(
+            e == 0 || e == RAFT_ERR_MIGHT_VIOLATE_LEASE,
+            "raft_periodic: {e}"
+        );
         // Compaction now and then.
         let snap = with(|s| s.rng.chance(0.05)) && raft_get_num_snapshottable_logs(r) > 8;
-        if snap && raft_get_commit_idx(r) > raft_get_snapshot_last_idx(r) {
-            if raft_begin_snapshot(r, raft_get_commit_idx(r)) == 0 {
+        if snap
+            && raft_get_commit_idx(r) > raft_get_snapshot_last_idx(r)
+            && raft_begin_snapshot(r, raft_get_commit_idx(r)) == 0
+        {
+            {
                 let sn = with(|s| Snap {
                     idx: raft_get_snapshot_last_idx(r),
                     term: raft_get_snapshot_last_term(r),
@@ -730,7 +867,10 @@ fn run_seed(seed: u64) -> Outcome {
         nodes: (0..n)
             .map(|_| NodeSt {
                 srv: ptr::null_mut(),
-                p: Persist { vote: -1, ..Default::default() },
+                p: Persist {
+                    vote: -1,
+                    ..Default::default()
+                },
                 applied_members: Vec::new(),
                 restoring: false,
                 down_until: 0,
@@ -790,7 +930,10 @@ fn run_seed(seed: u64) -> Outcome {
                 (0..s.n).all(|i| {
                     let r = s.nodes[i].srv;
                     let me = raft_get_my_node(r);
-                    r.is_null() || me.is_null() || raft_node_is_voting(me) == 0 || raft_get_last_applied_idx(r) >= idx
+                    r.is_null()
+                        || me.is_null()
+                        || raft_node_is_voting(me) == 0
+                        || raft_get_last_applied_idx(r) >= idx
                 }) && s.committed.contains_key(&idx)
             });
             if done {
@@ -811,7 +954,9 @@ fn run_seed(seed: u64) -> Outcome {
         cfg: s.cfg_changes,
     });
     if !live {
-        out.violations.push(format!("liveness: no entry committed by all voters within 20 s of healing ({n} nodes)"));
+        out.violations.push(format!(
+            "liveness: no entry committed by all voters within 20 s of healing ({n} nodes)"
+        ));
     }
     for i in 0..n {
         crash(i);
@@ -822,8 +967,14 @@ fn run_seed(seed: u64) -> Outcome {
 
 #[test]
 fn cluster_simulation() {
-    let seeds: u64 = std::env::var("RAFT_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
-    let first: u64 = std::env::var("RAFT_SIM_FIRST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let seeds: u64 = std::env::var("RAFT_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let first: u64 = std::env::var("RAFT_SIM_FIRST_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         PANICKED.store(true, Ordering::SeqCst);
@@ -849,6 +1000,14 @@ fn cluster_simulation() {
         "cluster simulation: {seeds} seeds in {:.1?}: {elections} leaders, {applies} applies, {snaps} snapshots installed, {cfg} membership changes",
         t0.elapsed()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
-    assert!(elections > seeds && applies > seeds * 100 && snaps > 0 && cfg > 0, "the simulation exercised too little");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(
+        elections > seeds && applies > seeds * 100 && snaps > 0 && cfg > 0,
+        "the simulation exercised too little"
+    );
 }
