@@ -1766,3 +1766,438 @@ mod tests {
         assert!(!entry_is_cfg_change(100) && !entry_is_cfg_change(-1));
     }
 }
+
+/// Behaviour of the protocol on one server, driven through `Srv` with recording callbacks.
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static NOW: RefCell<raft_time_t> = const { RefCell::new(0) };
+        static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn ev(s: String) {
+        EVENTS.with(|e| e.borrow_mut().push(s));
+    }
+    fn take() -> Vec<String> {
+        EVENTS.with(|e| std::mem::take(&mut *e.borrow_mut()))
+    }
+    fn set_now(t: raft_time_t) {
+        NOW.with(|n| *n.borrow_mut() = t);
+    }
+
+    extern "C" fn time(_: *mut raft_server_t, _: *mut c_void) -> raft_time_t {
+        NOW.with(|n| *n.borrow())
+    }
+    extern "C" fn rand(_: *mut raft_server_t, _: *mut c_void) -> f64 {
+        0.5
+    }
+    extern "C" fn send_rv(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        n: *mut raft_node_t,
+        m: *mut msg_requestvote_t,
+    ) -> c_int {
+        let m = unsafe { *m };
+        ev(format!(
+            "rv to={} t={} pv={}",
+            NodeH::from_c(n).id(),
+            m.term,
+            m.prevote
+        ));
+        0
+    }
+    extern "C" fn send_ae(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        n: *mut raft_node_t,
+        m: *mut msg_appendentries_t,
+    ) -> c_int {
+        let m = unsafe { *m };
+        ev(format!(
+            "ae to={} pli={} n={} lc={}",
+            NodeH::from_c(n).id(),
+            m.prev_log_idx,
+            m.n_entries,
+            m.leader_commit
+        ));
+        0
+    }
+    extern "C" fn send_is(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        n: *mut raft_node_t,
+        m: *mut msg_installsnapshot_t,
+    ) -> c_int {
+        let m = unsafe { *m };
+        ev(format!("is to={} li={}", NodeH::from_c(n).id(), m.last_idx));
+        0
+    }
+    extern "C" fn persist_term(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        t: raft_term_t,
+        v: raft_node_id_t,
+    ) -> c_int {
+        ev(format!("term {t} {v}"));
+        0
+    }
+    extern "C" fn persist_vote(_: *mut raft_server_t, _: *mut c_void, v: raft_node_id_t) -> c_int {
+        ev(format!("vote {v}"));
+        0
+    }
+    extern "C" fn apply(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        e: *mut raft_entry_t,
+        idx: raft_index_t,
+    ) -> c_int {
+        ev(format!("apply {idx} id={}", unsafe { (*e).id }));
+        0
+    }
+    extern "C" fn pop(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        _: *mut raft_entry_t,
+        idx: raft_index_t,
+        n: *mut c_int,
+    ) -> c_int {
+        ev(format!("pop {idx}+{}", unsafe { *n }));
+        0
+    }
+    extern "C" fn poll(
+        _: *mut raft_server_t,
+        _: *mut c_void,
+        _: *mut raft_entry_t,
+        idx: raft_index_t,
+        n: *mut c_int,
+    ) -> c_int {
+        ev(format!("poll {idx}+{}", unsafe { *n }));
+        0
+    }
+
+    /// Server 1 of a cluster {1, 2, 3}, first start, election timeout 1000 (drawn: 1500).
+    fn server() -> Srv {
+        let cbs = raft_cbs_t {
+            send_requestvote: Some(send_rv),
+            send_appendentries: Some(send_ae),
+            send_installsnapshot: Some(send_is),
+            applylog: Some(apply),
+            persist_vote: Some(persist_vote),
+            persist_term: Some(persist_term),
+            log_pop: Some(pop),
+            log_poll: Some(poll),
+            get_time: Some(time),
+            get_rand: Some(rand),
+            ..Default::default()
+        };
+        set_now(0);
+        let s = Srv::new().unwrap();
+        s.set_callbacks(&cbs, ptr::null_mut());
+        s.set_election_timeout(1000);
+        for id in 1..=3 {
+            assert!(!s
+                .add_node_internal(ptr::null_mut(), ptr::null_mut(), id, id == 1)
+                .is_null());
+        }
+        s.put_first_start(1);
+        take();
+        s
+    }
+
+    fn append(s: Srv, term: raft_term_t, id: i32) {
+        let mut e = raft_entry_t {
+            term,
+            id,
+            ..Default::default()
+        };
+        let mut n = 1;
+        assert_eq!(s.append_entries(&mut e, &mut n), 0);
+    }
+
+    fn vote_req(
+        term: raft_term_t,
+        cand: raft_node_id_t,
+        lli: raft_index_t,
+        llt: raft_term_t,
+        prevote: c_int,
+    ) -> msg_requestvote_t {
+        msg_requestvote_t {
+            term,
+            candidate_id: cand,
+            last_log_idx: lli,
+            last_log_term: llt,
+            prevote,
+        }
+    }
+
+    #[test]
+    fn election_timeout_then_prevote_then_vote_then_leader() {
+        let s = server();
+        assert_eq!(s.election_timeout_rand(), 1500);
+        set_now(1499);
+        assert_eq!(s.periodic(), 0);
+        assert!(s.is_follower() && take().is_empty());
+        set_now(1500);
+        assert_eq!(s.periodic(), 0);
+        assert!(s.is_candidate() && s.prevote() == 1 && s.current_term() == 0);
+        assert_eq!(take(), ["rv to=2 t=0 pv=1", "rv to=3 t=0 pv=1"]);
+        let n2 = s.get_node(2);
+        let granted = msg_requestvote_response_t {
+            term: 0,
+            vote_granted: 1,
+            prevote: 1,
+        };
+        assert_eq!(s.recv_requestvote_response(n2, &granted), 0);
+        assert!(s.is_prevoted_candidate() && s.current_term() == 1 && s.voted_for() == 1);
+        assert_eq!(
+            take(),
+            [
+                "term 1 -1",
+                "vote 1",
+                "rv to=2 t=1 pv=0",
+                "rv to=3 t=1 pv=0"
+            ]
+        );
+        // A stale prevote answer is ignored now.
+        assert_eq!(s.recv_requestvote_response(n2, &granted), 0);
+        assert!(s.is_prevoted_candidate());
+        let vote = msg_requestvote_response_t {
+            term: 1,
+            vote_granted: 1,
+            prevote: 0,
+        };
+        assert_eq!(s.recv_requestvote_response(n2, &vote), 0);
+        assert!(s.is_leader() && s.leader_id() == 1);
+        assert_eq!(take(), ["ae to=2 pli=0 n=0 lc=0", "ae to=3 pli=0 n=0 lc=0"]);
+        s.free();
+    }
+
+    #[test]
+    fn votes_are_refused_for_stale_term_other_vote_stale_log_and_lease() {
+        let s = server();
+        append(s, 1, 1);
+        append(s, 2, 2);
+        s.put_current_term(2);
+        let mut r = msg_requestvote_response_t::default();
+        // Stale term.
+        assert_eq!(
+            s.recv_requestvote(s.get_node(2), &vote_req(1, 2, 2, 2, 0), &mut r),
+            0
+        );
+        assert_eq!((r.vote_granted, r.term), (0, 2));
+        // Stale log: older last term, or same term and shorter.
+        s.recv_requestvote(s.get_node(2), &vote_req(3, 2, 5, 1, 0), &mut r);
+        assert_eq!((r.vote_granted, r.term), (0, 3));
+        s.recv_requestvote(s.get_node(2), &vote_req(3, 2, 1, 2, 0), &mut r);
+        assert_eq!(r.vote_granted, 0);
+        // Up to date: granted and persisted.
+        take();
+        s.recv_requestvote(s.get_node(2), &vote_req(3, 2, 2, 2, 0), &mut r);
+        assert_eq!(r.vote_granted, 1);
+        assert_eq!(take(), ["vote 2"]);
+        // Already voted for 2 in term 3: 3 is refused, but a prevote for 3 is granted.
+        s.recv_requestvote(s.get_node(3), &vote_req(3, 3, 9, 9, 0), &mut r);
+        assert_eq!(r.vote_granted, 0);
+        s.recv_requestvote(s.get_node(3), &vote_req(3, 3, 9, 9, 1), &mut r);
+        assert_eq!((r.vote_granted, r.prevote), (1, 1));
+        // Unknown candidate with a stale log learns it is unknown.
+        s.recv_requestvote(NodeH(ptr::null_mut()), &vote_req(3, 9, 0, 0, 0), &mut r);
+        assert_eq!(r.vote_granted, RAFT_REQUESTVOTE_ERR_UNKNOWN_NODE);
+        // While we follow a live leader, others get nothing (lease).
+        let ae = msg_appendentries_t {
+            term: 3,
+            prev_log_idx: 2,
+            prev_log_term: 2,
+            ..Default::default()
+        };
+        let mut aer = msg_appendentries_response_t::default();
+        assert_eq!(s.recv_appendentries(s.get_node(2), &ae, &mut aer), 0);
+        assert_eq!((aer.success, aer.lease), (1, 1000));
+        set_now(999);
+        s.recv_requestvote(s.get_node(3), &vote_req(4, 3, 9, 9, 0), &mut r);
+        assert_eq!((r.vote_granted, s.current_term()), (0, 3));
+        set_now(1000);
+        s.recv_requestvote(s.get_node(3), &vote_req(4, 3, 9, 9, 0), &mut r);
+        assert_eq!((r.vote_granted, s.current_term(), s.voted_for()), (1, 4, 3));
+        s.free();
+    }
+
+    #[test]
+    fn appendentries_conflicts_truncate_and_commit_follows_the_leader() {
+        let s = server();
+        for (t, id) in [(1, 1), (1, 2), (2, 3), (2, 4)] {
+            append(s, t, id);
+        }
+        s.put_current_term(3);
+        let mut r = msg_appendentries_response_t::default();
+        // prev (2, 1) matches; entry 3 has term 3, ours 2: 3 and 4 are dropped, the new appended.
+        let mut new = [raft_entry_t {
+            term: 3,
+            id: 30,
+            ..Default::default()
+        }];
+        let ae = msg_appendentries_t {
+            term: 3,
+            prev_log_idx: 2,
+            prev_log_term: 1,
+            leader_commit: 5,
+            n_entries: 1,
+            entries: new.as_mut_ptr(),
+        };
+        take();
+        assert_eq!(s.recv_appendentries(s.get_node(2), &ae, &mut r), 0);
+        assert_eq!(take(), ["pop 3+2"]);
+        assert_eq!(
+            (r.success, r.current_idx, r.first_idx, r.term),
+            (1, 3, 3, 3)
+        );
+        assert_eq!((s.current_idx(), s.commit_idx(), s.leader_id()), (3, 3, 2));
+        // A prev that does not match below the commit index means shutdown.
+        let bad = msg_appendentries_t {
+            term: 3,
+            prev_log_idx: 2,
+            prev_log_term: 9,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.recv_appendentries(s.get_node(2), &bad, &mut r),
+            RAFT_ERR_SHUTDOWN
+        );
+        // A gap is refused with our last index.
+        let gap = msg_appendentries_t {
+            term: 3,
+            prev_log_idx: 7,
+            prev_log_term: 3,
+            ..Default::default()
+        };
+        assert_eq!(s.recv_appendentries(s.get_node(2), &gap, &mut r), 0);
+        assert_eq!((r.success, r.current_idx, r.first_idx), (0, 3, 8));
+        // Applying happens in periodic, in order.
+        assert_eq!(s.periodic(), 0);
+        assert_eq!(take(), ["apply 1 id=1", "apply 2 id=2", "apply 3 id=30"]);
+        s.free();
+    }
+
+    #[test]
+    fn leader_commits_on_majority_of_current_term_only() {
+        let s = server();
+        append(s, 1, 1);
+        s.put_current_term(2);
+        s.become_leader();
+        take();
+        let n2 = s.get_node(2);
+        // An entry of an older term is not committed by counting replicas.
+        let ok = msg_appendentries_response_t {
+            term: 2,
+            success: 1,
+            lease: 5000,
+            current_idx: 1,
+            first_idx: 1,
+        };
+        assert_eq!(s.recv_appendentries_response(n2, &ok), 0);
+        assert_eq!(
+            (s.commit_idx(), n2.match_idx(), n2.next_idx(), n2.lease()),
+            (0, 1, 2, 5000)
+        );
+        // One of ours is, with one follower (2 of 3).
+        let mut e = raft_entry_t {
+            id: 7,
+            ..Default::default()
+        };
+        let mut resp = msg_entry_response_t::default();
+        assert_eq!(s.recv_entry(&mut e, &mut resp), 0);
+        assert_eq!((resp.idx, resp.term, resp.id), (2, 2, 7));
+        // Followers whose next index is the new entry get it at once.
+        assert_eq!(take(), ["ae to=2 pli=1 n=1 lc=0", "ae to=3 pli=1 n=1 lc=0"]);
+        assert_eq!(s.msg_entry_response_committed(&resp), 0);
+        let ok2 = msg_appendentries_response_t {
+            current_idx: 2,
+            first_idx: 2,
+            ..ok
+        };
+        assert_eq!(s.recv_appendentries_response(n2, &ok2), 0);
+        assert_eq!(s.commit_idx(), 2);
+        assert_eq!(s.msg_entry_response_committed(&resp), 1);
+        // A failed response steps next_idx back and retries at once.
+        let n3 = s.get_node(3);
+        let fail = msg_appendentries_response_t {
+            term: 2,
+            success: 0,
+            current_idx: 0,
+            ..Default::default()
+        };
+        assert_eq!(n3.next_idx(), 2);
+        assert_eq!(s.recv_appendentries_response(n3, &fail), 0);
+        assert_eq!(n3.next_idx(), 1);
+        assert_eq!(take(), ["ae to=3 pli=0 n=2 lc=2"]);
+        // A newer term makes us follow.
+        let newer = msg_appendentries_response_t {
+            term: 5,
+            ..Default::default()
+        };
+        assert_eq!(s.recv_appendentries_response(n3, &newer), 0);
+        assert!(s.is_follower() && s.current_term() == 5 && s.leader_id() == -1);
+        assert_eq!(
+            s.recv_appendentries_response(n3, &newer),
+            RAFT_ERR_NOT_LEADER
+        );
+        s.free();
+    }
+
+    #[test]
+    fn heartbeats_every_request_timeout_and_step_down_without_leases() {
+        let s = server();
+        s.put_current_term(1);
+        s.become_leader();
+        take();
+        set_now(199);
+        s.periodic();
+        assert!(take().is_empty());
+        set_now(200);
+        s.periodic();
+        assert_eq!(take().len(), 2);
+        // No follower has granted a lease yet: no majority without grace...
+        assert!(!s.has_majority_leases());
+        // ...but periodic allows the initial grace (the election timeout) before stepping down.
+        set_now(999);
+        s.periodic();
+        assert!(s.is_leader());
+        set_now(1000);
+        s.periodic();
+        assert!(s.is_follower() && s.leader_id() == -1);
+        s.free();
+    }
+
+    #[test]
+    fn snapshot_compacts_and_lagging_followers_get_it() {
+        let s = server();
+        for i in 1..=5 {
+            append(s, 1, i);
+        }
+        s.put_current_term(1);
+        s.set_commit_idx(4);
+        assert_eq!(s.begin_snapshot(5), -1);
+        assert_eq!(s.begin_snapshot(3), 0);
+        // Everything committed was applied first; nothing more until the snapshot ends.
+        assert_eq!(s.last_applied_idx(), 4);
+        assert_eq!(s.apply_entry(), -1);
+        take();
+        assert_eq!(s.end_snapshot(), 0);
+        assert_eq!(take(), ["poll 1+3"]);
+        assert_eq!(
+            (s.log().base(), s.log().base_term(), s.current_idx()),
+            (3, 1, 5)
+        );
+        assert_eq!(s.end_snapshot(), -1);
+        s.become_leader();
+        take();
+        let n2 = s.get_node(2);
+        n2.set_next_idx(2);
+        assert_eq!(s.send_appendentries(n2), 0);
+        assert_eq!(take(), ["is to=2 li=3"]);
+        s.free();
+    }
+}
