@@ -43,7 +43,16 @@ impl Log {
 
     /// Ring position of index `idx`.
     fn subscript(&self, idx: raft_index_t) -> raft_index_t {
-        (self.front + (idx - (self.base + 1))) % self.size
+        // front < size and callers stay within one ring length of it, so one subtraction
+        // usually replaces the division.
+        let x = self.front + (idx - (self.base + 1));
+        if 0 <= x && x < self.size {
+            x
+        } else if self.size <= x && x < 2 * self.size {
+            x - self.size
+        } else {
+            x % self.size
+        }
     }
 
     /// How many of the `n` entries from `idx` upwards lie contiguously in the ring.
@@ -262,7 +271,13 @@ impl LogH {
     }
 
     pub fn get_at_idx(self, idx: raft_index_t) -> *mut raft_entry_t {
-        self.get_from_idx(idx).0
+        self.with(|l| {
+            if l.has_idx(idx) {
+                l.slot(l.subscript(idx))
+            } else {
+                ptr::null_mut()
+            }
+        })
     }
 
     pub fn peektail(self) -> *mut raft_entry_t {
