@@ -489,6 +489,155 @@ test_null_and_bad_input(void **state)
 	assert_int_equal(raft_votes_is_majority(1, 2), 0);
 }
 
+static int n_add, n_remove;
+
+static void
+cb_membership(raft_server_t *r, void *u, raft_node_t *node, raft_entry_t *e, raft_membership_e type)
+{
+	(void)r;
+	(void)u;
+	trace("%s%ld/%d;", type == RAFT_MEMBERSHIP_ADD ? "add" : "rm", raft_node_get_id(node),
+	      e ? e->id : -1);
+	if (type == RAFT_MEMBERSHIP_ADD)
+		n_add++;
+	else
+		n_remove++;
+}
+
+static void
+test_membership_and_getters(void **state)
+{
+	raft_cbs_t c = cbs;
+	raft_server_t *r = raft_new();
+	raft_node_t *me, *learner, *n2;
+	raft_entry_t ents[3], *p;
+	msg_entry_response_t resp;
+	int k, n;
+
+	(void)state;
+	c.notify_membership_event = cb_membership;
+	n_add = n_remove = 0;
+	W.trace[0] = '\0';
+	raft_set_callbacks(r, &c, (void *)(intptr_t)0);
+	me = raft_add_node(r, (void *)0x10, 1, 1);
+	n2 = raft_add_node(r, NULL, 2, 0);
+	assert_null(raft_add_node(r, NULL, 2, 0));
+	learner = raft_add_non_voting_node(r, NULL, 3, 0);
+	assert_null(raft_add_non_voting_node(r, NULL, 3, 0));
+	assert_int_equal(n_add, 3);
+	assert_string_equal(W.trace, "add1/-1;add2/-1;add3/-1;");
+	assert_int_equal(raft_get_nodeid(r), 1);
+	assert_ptr_equal(raft_get_my_node(r), me);
+	assert_ptr_equal(raft_node_get_udata(me), (void *)0x10);
+	raft_node_set_udata(me, (void *)0x20);
+	assert_ptr_equal(raft_node_get_udata(me), (void *)0x20);
+	assert_true(raft_is_self(r, me));
+	assert_false(raft_is_self(r, n2));
+	assert_false(raft_is_self(r, NULL));
+	assert_int_equal(raft_get_num_nodes(r), 3);
+	assert_int_equal(raft_get_num_voting_nodes(r), 2);
+	assert_false(raft_node_is_voting(learner));
+	assert_false(raft_node_has_sufficient_logs(learner));
+	raft_node_set_has_sufficient_logs(learner);
+	assert_true(raft_node_has_sufficient_logs(learner));
+	assert_ptr_equal(raft_get_node_from_idx(r, 2), learner);
+	raft_node_set_lease(n2, 50);
+	raft_node_set_lease(n2, 40);
+	assert_int_equal(raft_node_get_lease(n2), 50);
+	raft_node_set_effective_time(n2, 7);
+	assert_int_equal(raft_node_get_effective_time(n2), 7);
+	raft_node_vote_for_me(n2, 1);
+	assert_true(raft_node_has_vote_for_me(n2));
+	assert_int_equal(raft_get_nvotes_for_me(r), 1);
+
+	/* Membership entries take effect when appended, and are undone when popped. */
+	memset(ents, 0, sizeof(ents));
+	ents[0].term = 1;
+	ents[0].id = 11;
+	ents[0].type = RAFT_LOGTYPE_PROMOTE_NODE;
+	ents[0].data.len = 3;
+	ents[1].term = 1;
+	ents[1].id = 12;
+	ents[1].type = RAFT_LOGTYPE_ADD_NONVOTING_NODE;
+	ents[1].data.len = 4;
+	ents[2].term = 2;
+	ents[2].id = 13;
+	k = 3;
+	W.trace[0] = '\0';
+	assert_int_equal(raft_append_entries(r, ents, &k), 0);
+	assert_int_equal(k, 3);
+	assert_string_equal(W.trace, "offer0:1+3;add4/12;");
+	assert_true(raft_node_is_voting(learner));
+	assert_true(raft_voting_change_is_in_progress(r));
+	assert_int_equal(raft_get_num_nodes(r), 4);
+	assert_int_equal(raft_get_current_idx(r), 3);
+	assert_int_equal(raft_get_last_log_term(r), 2);
+	assert_int_equal(raft_get_first_entry_idx(r), 1);
+	p = raft_get_entries_from_idx(r, 2, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(p->id, 12);
+	W.trace[0] = '\0';
+	assert_int_equal(raft_delete_entry_from_idx(r, 1), 0);
+	assert_string_equal(W.trace, "rm4/-1;");
+	assert_false(raft_node_is_voting(learner));
+	assert_false(raft_voting_change_is_in_progress(r));
+	assert_int_equal(raft_get_current_idx(r), 0);
+
+	/* Commit/apply bookkeeping and what a client can learn from its response. */
+	k = 3;
+	ents[0].type = ents[1].type = RAFT_LOGTYPE_NORMAL;
+	assert_int_equal(raft_append_entries(r, ents, &k), 0);
+	raft_set_commit_idx(r, 2);
+	assert_null(raft_get_last_applied_entry(r));
+	assert_int_equal(raft_apply_all(r), 0);
+	assert_int_equal(raft_get_last_applied_entry(r)->id, 12);
+	assert_int_equal(raft_apply_entry(r), -1);
+	raft_set_last_applied_idx(r, 1);
+	assert_int_equal(raft_get_last_applied_idx(r), 1);
+	raft_set_current_term(r, 2);
+	resp.id = 13;
+	resp.term = 2;
+	resp.idx = 3;
+	assert_int_equal(raft_msg_entry_response_committed(r, &resp), 0);
+	resp.term = 1;
+	assert_int_equal(raft_msg_entry_response_committed(r, &resp), -1);
+	resp.idx = 9;
+	assert_int_equal(raft_msg_entry_response_committed(r, &resp), 0);
+	raft_set_snapshot_metadata(r, 1, 2);
+	assert_int_equal(raft_get_snapshot_last_term(r), 1);
+	assert_int_equal(raft_get_snapshot_last_idx(r), 2);
+	assert_int_equal(raft_get_num_snapshottable_logs(r), 2);
+
+	/* Votes, terms, state. */
+	assert_int_equal(raft_vote(r, n2), 0);
+	assert_int_equal(raft_get_voted_for(r), 2);
+	assert_int_equal(raft_vote(r, NULL), 0);
+	assert_int_equal(raft_get_voted_for(r), -1);
+	assert_int_equal(raft_set_current_term(r, 1), 0);
+	assert_int_equal(raft_get_current_term(r), 2);
+	raft_set_state(r, RAFT_STATE_LEADER);
+	assert_int_equal(raft_get_current_leader(r), 1);
+	assert_ptr_equal(raft_get_current_leader_node(r), me);
+	raft_become_follower(r);
+	assert_true(raft_is_follower(r));
+	assert_int_equal(raft_get_current_leader(r), 1);
+	assert_false(raft_is_connected(r));
+
+	/* Removing notifies first; clearing forgets everything. */
+	W.trace[0] = '\0';
+	raft_remove_node(r, n2);
+	assert_string_equal(W.trace, "rm2/-1;");
+	assert_null(raft_get_node(r, 2));
+	raft_clear(r);
+	assert_int_equal(raft_get_num_nodes(r), 0);
+	assert_int_equal(raft_get_current_idx(r), 0);
+	assert_int_equal(raft_get_commit_idx(r), 0);
+	assert_int_equal(raft_get_nodeid(r), -1);
+	raft_set_nodeid(r, 5);
+	assert_int_equal(raft_get_nodeid(r), 5);
+	raft_free(r);
+}
+
 int
 main(void)
 {
@@ -501,6 +650,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lease_blocks_restarted_candidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_leases_and_step_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_and_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_membership_and_getters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("raft_server", tests, NULL, NULL);
