@@ -157,16 +157,17 @@ typedef struct {
 } crt_iv_sync_t;
 
 /* Sync settings. As in DAOS, the helpers below list the event before the mode (their
- * initialisers are positional), and callers depend on the values that gives. */
+ * initialisers are positional), and callers depend on the values that gives; the casts only
+ * keep -Wenum-conversion quiet. */
 #define CRT_IV_SYNC_MODE_NONE {0, 0, 0}
 #define CRT_IV_SYNC_UPDATE_EAGER(flags)                                                            \
-	((crt_iv_sync_t){CRT_IV_SYNC_EVENT_UPDATE, CRT_IV_SYNC_EAGER, flags})
+	((crt_iv_sync_t){(crt_iv_sync_mode_t)CRT_IV_SYNC_EVENT_UPDATE, (crt_iv_sync_event_t)CRT_IV_SYNC_EAGER, flags})
 #define CRT_IV_SYNC_UPDATE_LAZY(flags)                                                             \
-	((crt_iv_sync_t){CRT_IV_SYNC_EVENT_UPDATE, CRT_IV_SYNC_LAZY, flags})
+	((crt_iv_sync_t){(crt_iv_sync_mode_t)CRT_IV_SYNC_EVENT_UPDATE, (crt_iv_sync_event_t)CRT_IV_SYNC_LAZY, flags})
 #define CRT_IV_SYNC_NOTIFY_EAGER(flags)                                                            \
-	((crt_iv_sync_t){CRT_IV_SYNC_EVENT_NOTIFY, CRT_IV_SYNC_EAGER, flags})
+	((crt_iv_sync_t){(crt_iv_sync_mode_t)CRT_IV_SYNC_EVENT_NOTIFY, (crt_iv_sync_event_t)CRT_IV_SYNC_EAGER, flags})
 #define CRT_IV_SYNC_NOTIFY_LAZY(flags)                                                             \
-	((crt_iv_sync_t){CRT_IV_SYNC_EVENT_NOTIFY, CRT_IV_SYNC_LAZY, flags})
+	((crt_iv_sync_t){(crt_iv_sync_mode_t)CRT_IV_SYNC_EVENT_NOTIFY, (crt_iv_sync_event_t)CRT_IV_SYNC_LAZY, flags})
 
 int
 crt_iv_update(crt_iv_namespace_t ivns, uint32_t class_id, crt_iv_key_t *iv_key,

@@ -26,6 +26,10 @@ unsafe fn with<'p>(proc: crt_proc_t, op: crt_proc_op_t) -> Result<(&'p mut P, Op
     let op = Op::from_c(op).ok_or(DER_INVAL)?;
     // SAFETY: the caller's contract above.
     let p = unsafe { (proc as *mut P).as_mut() }.ok_or(DER_INVAL)?;
+    if op == Op::Free && p.op() == Op::Encode {
+        // The unwind of a failed encode: the data is the caller's, nothing was allocated.
+        return Err(0);
+    }
     Ok((p, op))
 }
 
