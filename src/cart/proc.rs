@@ -64,7 +64,12 @@ pub struct Proc<'a> {
 impl<'a> Proc<'a> {
     /// A proc over `buf` for `op`, at offset 0.
     pub fn new(buf: &'a mut [u8], op: Op) -> Self {
-        Proc { op, buf, pos: 0, overflow: None }
+        Proc {
+            op,
+            buf,
+            pos: 0,
+            overflow: None,
+        }
     }
 
     /// Points the proc at another buffer and operation, at offset 0.
@@ -117,7 +122,11 @@ impl<'a> Proc<'a> {
 
     /// The next `n` bytes (decoding), or `-DER_HG` when fewer are left.
     pub fn take(&mut self, n: usize) -> Result<&[u8], i32> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(DER_HG)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(DER_HG)?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -126,7 +135,11 @@ impl<'a> Proc<'a> {
     /// The next `n` bytes left in place (decoding an iov points into the message, as upstream
     /// does): their address, valid as long as the buffer.
     pub fn take_in_place(&mut self, n: usize) -> Result<*mut u8, i32> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(DER_HG)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(DER_HG)?;
         let p = self.buf[self.pos..end].as_mut_ptr();
         self.pos = end;
         Ok(p)
@@ -240,7 +253,11 @@ impl Proc<'_> {
             return Ok(None);
         }
         let b = self.take(n.checked_mul(4).ok_or(DER_HG)?)?;
-        Ok(Some(b.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()))
+        Ok(Some(
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        ))
     }
 
     /// An iov's header: `iov_buf_len` then `iov_len` (u64 each); the data follows. A length
@@ -364,7 +381,10 @@ mod tests {
         p.scalar(Op::Encode, &mut 0x2222222222222222u64).unwrap();
         assert!(p.overflowed());
         assert_eq!(p.size_used(), 12);
-        assert_eq!(p.encoded(), &[0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22]);
+        assert_eq!(
+            p.encoded(),
+            &[0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22]
+        );
         p.put(&[9]);
         assert_eq!(p.encoded().len(), 13);
         // An encoder with no buffer of its own grows as needed.
@@ -384,7 +404,10 @@ mod tests {
         let n = p.size_used();
         assert_eq!(
             p.encoded(),
-            &[4, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', b'c', 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..]
+            &[
+                4, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', b'c', 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0
+            ][..]
         );
         let mut d = Proc::new(&mut buf[..n], Op::Decode);
         assert_eq!(d.decode_string().unwrap().as_deref(), Some(&b"abc"[..]));
@@ -419,14 +442,20 @@ mod tests {
         p.encode_ranks(Some(&[5, 0x01020304]));
         p.encode_ranks(None);
         p.encode_ranks(Some(&[]));
-        assert_eq!(p.encoded(), &[2, 0, 0, 0, 5, 0, 0, 0, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            p.encoded(),
+            &[2, 0, 0, 0, 5, 0, 0, 0, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
         let n = p.size_used();
         let mut d = Proc::new(&mut buf[..n], Op::Decode);
         assert_eq!(d.decode_ranks().unwrap(), Some(vec![5, 0x01020304]));
         assert_eq!(d.decode_ranks().unwrap(), None);
         assert_eq!(d.decode_ranks().unwrap(), None);
         let mut short = [3u8, 0, 0, 0, 1, 0, 0, 0];
-        assert_eq!(Proc::new(&mut short, Op::Decode).decode_ranks(), Err(DER_HG));
+        assert_eq!(
+            Proc::new(&mut short, Op::Decode).decode_ranks(),
+            Err(DER_HG)
+        );
         let mut huge = [0xffu8, 0xff, 0xff, 0xff];
         assert_eq!(Proc::new(&mut huge, Op::Decode).decode_ranks(), Err(DER_HG));
     }
