@@ -23,9 +23,7 @@
 #include <cart/iv.h>
 #include <cart/swim.h>
 
-#if defined(__cplusplus)
-extern "C" {
-#else
+#if !defined(__cplusplus)
 #include <assert.h> /* static_assert */
 #endif
 
@@ -34,6 +32,10 @@ extern "C" {
 
 /* The field-list machinery is built on Boost.Preprocessor (header-only), as DAOS's is. */
 #include <boost/preprocessor.hpp>
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
 
 /* ---------------------------------------------------------------------------------------------
  * Initialisation and contexts
