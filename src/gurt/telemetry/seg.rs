@@ -1285,6 +1285,14 @@ pub unsafe fn compute_histogram(node: *mut Node, value: u64) {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn gauge_mismatch(node: *mut Node, op: u8) {
+    type_mismatch(["set gauge", "increment gauge", "decrement gauge"][op as usize], node);
+}
+
+#[cold]
+#[inline(never)]
 fn type_mismatch(what: &str, node: *mut Node) {
     // SAFETY: the name pointer is only printed as an address, as upstream's %s of a producer
     // pointer would be meaningless to reproduce.
@@ -1468,6 +1476,7 @@ pub unsafe fn mark_duration_end(node: *mut Node) {
 ///
 /// # Safety
 /// `node` null or a node of the producer's tree.
+#[inline(always)]
 pub unsafe fn gauge_op(node: *mut Node, value: u64, op: u8) {
     // SAFETY: as stated.
     unsafe {
@@ -1475,7 +1484,7 @@ pub unsafe fn gauge_op(node: *mut Node, value: u64, op: u8) {
             return;
         }
         if !is_gauge_type((*node).dtn_type) {
-            type_mismatch(["set gauge", "increment gauge", "decrement gauge"][op as usize], node);
+            gauge_mismatch(node, op);
             return;
         }
         node_lock(node);
