@@ -2541,3 +2541,179 @@ pub unsafe fn gc_ctx(ctx: *mut Context) {
         (*ctx).open_mem = keep;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process-private segment of `size` bytes with its header written (as D_TM_NO_SHMEM
+    /// makes them), freed on drop.
+    struct Region(*mut MemHdr);
+
+    impl Region {
+        fn new(key: Key, size: usize) -> Self {
+            let (_, h) = allocate_memory_segment(key, size, false).unwrap();
+            Region(h)
+        }
+    }
+
+    impl Drop for Region {
+        fn drop(&mut self) {
+            free_region(self.0);
+        }
+    }
+
+    #[test]
+    fn header_layout_and_bump_allocation() {
+        let r = Region::new(0x55, 4096);
+        let h = r.0;
+        // SAFETY: `h` is a live 4096-byte region with a header.
+        unsafe {
+            assert_eq!((*h).sh_base_addr, h as u64);
+            assert_eq!((*h).sh_key, 0x55);
+            assert_eq!((*h).sh_bytes_total, 4096);
+            assert_eq!((*h).sh_bytes_free, 4096 - 104);
+            assert_eq!((*h).sh_free_addr as u64, h as u64 + 104);
+            let head = ptr::addr_of_mut!((*h).sh_subregions);
+            assert_eq!((*head).next, head);
+            // sizes round up to 8 and blocks are zeroed
+            let a = tm_alloc(h, 3);
+            let b = tm_alloc(h, 8);
+            let c = tm_alloc(h, 9);
+            assert_eq!(a as u64, h as u64 + 104);
+            assert_eq!(b as u64, a as u64 + 8);
+            assert_eq!(c as u64, b as u64 + 8);
+            assert_eq!((*h).sh_free_addr as u64, c as u64 + 16);
+            assert!(std::slice::from_raw_parts(c as *const u8, 16).iter().all(|&x| x == 0));
+            assert!(tm_alloc(h, 0).is_null());
+            assert!(tm_alloc(null_mut(), 8).is_null());
+            // running out: exactly what is left can be had, then nothing
+            let left = (*h).sh_bytes_free as usize;
+            assert!(tm_alloc(h, left + 1).is_null());
+            assert!(!tm_alloc(h, left).is_null());
+            assert_eq!((*h).sh_bytes_free, 0);
+            assert!(tm_alloc(h, 8).is_null());
+        }
+    }
+
+    #[test]
+    fn pointers_rebase_into_another_mapping() {
+        let r = Region::new(0x66, 2048);
+        let h = r.0;
+        // SAFETY: nodes and names are allocated in the live region; the copy is as large.
+        unsafe {
+            let root = alloc_node(h, b"root").unwrap();
+            (*h).sh_root = root;
+            let child = alloc_node(h, b"child").unwrap();
+            (*root).dtn_child = child;
+            assert!(matches!(alloc_node(h, &[b'x'; 256]), Err(e) if e == -DER_EXCEEDS_PATH_LEN));
+            // another process sees the same bytes at another address
+            let copy = libc::malloc(2048) as *mut MemHdr;
+            ptr::copy_nonoverlapping(h as *const u8, copy as *mut u8, 2048);
+            let r2 = conv_ptr(copy, (*copy).sh_root);
+            assert_eq!(r2 as u64 - copy as u64, root as u64 - h as u64);
+            assert_eq!(cstr_bytes(conv_ptr(copy, (*r2).dtn_name)), Some(&b"root"[..]));
+            let c2 = conv_ptr(copy, (*r2).dtn_child);
+            assert_eq!(cstr_bytes(conv_ptr(copy, (*c2).dtn_name)), Some(&b"child"[..]));
+            assert_eq!((*c2).dtn_type, DIRECTORY);
+            assert_eq!((*c2).dtn_shmem_key, 0x66);
+            // outside the segment, or null: null
+            assert!(conv_ptr(copy, (h as *mut u8).add(4096)).is_null());
+            assert!(conv_ptr(copy, null_mut::<Node>()).is_null());
+            assert!(conv_ptr(null_mut(), root).is_null());
+            libc::free(copy as *mut c_void);
+        }
+    }
+
+    #[test]
+    fn subregion_list_is_kept_in_producer_addresses() {
+        let r = Region::new(0x77, 4096);
+        let h = r.0;
+        // SAFETY: entries live in the region.
+        unsafe {
+            let e1 = get_free_region_entry(h).unwrap();
+            (*e1).rl_key = 1;
+            (*e1).rl_link_node = 8 as *mut Node;
+            let e2 = get_free_region_entry(h).unwrap();
+            (*e2).rl_key = 2;
+            (*e2).rl_link_node = 16 as *mut Node;
+            // newest first, as d_list_add does
+            let head = ptr::addr_of_mut!((*h).sh_subregions);
+            let first = (*head).next as *mut u8;
+            assert_eq!(first.sub(RL_LINK_OFF) as *mut RegionEntry, e2);
+            assert_eq!((*e2).rl_link.next as *mut u8, (e1 as *mut u8).add(RL_LINK_OFF));
+            assert_eq!((*e1).rl_link.next, head);
+            assert_eq!((*e1).rl_link.prev as *mut u8, (e2 as *mut u8).add(RL_LINK_OFF));
+            assert_eq!((*e2).rl_link.prev, ((*h).sh_base_addr + SUBREGIONS_OFF) as *mut ListLink);
+            assert_eq!((*head).prev as *mut u8, (e1 as *mut u8).add(RL_LINK_OFF));
+            // a cleared entry is reused
+            clear_region_entry_for_key(h, 1);
+            assert_eq!((*e1).rl_key, 0);
+            assert!((*e1).rl_link_node.is_null());
+            assert_eq!(get_free_region_entry(h).unwrap(), e1);
+        }
+    }
+
+    #[test]
+    fn stats_and_histograms_in_a_segment() {
+        let r = Region::new(0x88, 8192);
+        let h = r.0;
+        // SAFETY: the node, metric, stats, histogram and buckets all live in the region; bucket
+        // counter nodes are made by hand (no producer is needed).
+        unsafe {
+            let n = alloc_node(h, b"g").unwrap();
+            (*n).dtn_type = STATS_GAUGE;
+            (*n).dtn_metric = tm_alloc(h, size_of::<Metric>()) as *mut Metric;
+            (*(*n).dtn_metric).dtm_stats = tm_alloc(h, size_of::<StatsT>()) as *mut StatsT;
+            for v in [2u64, 4, 4, 4, 5, 5, 7, 9] {
+                compute_stats(n, v);
+            }
+            let s = read_stats((*(*n).dtn_metric).dtm_stats);
+            assert_eq!((s.min, s.max, s.sum, s.sample_size), (2, 9, 40, 8));
+            assert_eq!(s.mean, 5.0);
+            assert_eq!(s.sum_of_squares, 232.0);
+            assert!((s.std_dev - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+
+            let hg = tm_alloc(h, size_of::<Histogram>()) as *mut Histogram;
+            let nb = 4;
+            (*hg).dth_buckets = tm_alloc(h, nb * size_of::<Bucket>()) as *mut Bucket;
+            (*hg).dth_num_buckets = nb as c_int;
+            (*hg).dth_initial_width = 4;
+            (*hg).dth_value_multiplier = 2;
+            (*hg).dth_fast_bucketing = true;
+            for (i, br) in bucket_ranges(4, 4, 2).iter().enumerate() {
+                let c = alloc_node(h, br.max_str.as_bytes()).unwrap();
+                (*c).dtn_type = COUNTER;
+                (*c).dtn_metric = tm_alloc(h, size_of::<Metric>()) as *mut Metric;
+                let b = (*hg).dth_buckets.add(i);
+                (*b).dtb_min = br.min;
+                (*b).dtb_max = br.max;
+                (*b).dtb_bucket = c;
+            }
+            (*(*n).dtn_metric).dtm_histogram = hg;
+            for v in 0..40u64 {
+                compute_histogram(n, v);
+            }
+            let counts: Vec<u64> =
+                (0..nb).map(|i| (*(*(*(*hg).dth_buckets.add(i)).dtb_bucket).dtn_metric).dtm_data.value).collect();
+            // [0,3] [4,7] [8,15] [16,inf]
+            assert_eq!(counts, vec![4, 4, 8, 24]);
+            // the slow path gives the same answer
+            (*hg).dth_fast_bucketing = false;
+            for v in 0..40u64 {
+                compute_histogram(n, v);
+            }
+            let counts: Vec<u64> =
+                (0..nb).map(|i| (*(*(*(*hg).dth_buckets.add(i)).dtb_bucket).dtn_metric).dtm_data.value).collect();
+            assert_eq!(counts, vec![8, 8, 16, 48]);
+        }
+    }
+
+    #[test]
+    fn errno_mapping() {
+        assert_eq!(errno2der(0), 0);
+        assert_eq!(errno2der(libc::ENOENT), -DER_NONEXIST);
+        assert_eq!(errno2der(libc::EACCES), -(sys::DER_NO_PERM as c_int));
+        assert_eq!(errno2der(libc::EIO), -(sys::DER_MISC as c_int));
+    }
+}
