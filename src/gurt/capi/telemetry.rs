@@ -65,12 +65,18 @@ pub extern "C" fn d_tm_compute_standard_dev(sum_of_squares: f64, sample_size: u6
 
 // ---- producer ----
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_init(id: c_int, mem_size: u64, flags: c_int) -> c_int {
     let name = format!("ID: {id}");
     seg::init_with_name(id, mem_size, flags, Some(name.as_bytes()))
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_init_with_name(id: c_int, mem_size: u64, flags: c_int, root_name: *const c_char) -> c_int {
     // SAFETY: root_name is NULL or a C string; only its first D_TM_MAX_NAME_LEN bytes matter.
@@ -88,66 +94,99 @@ pub extern "C" fn destroy_shmem_with_key(key: key_t) -> c_int {
     seg::destroy_shmem_with_key(key)
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_set_counter(metric: *mut d_tm_node_t, value: u64) {
     // SAFETY: metric is NULL or a producer node (the API's contract).
     unsafe { seg::set_counter(metric, value) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_inc_counter(metric: *mut d_tm_node_t, value: u64) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::inc_counter(metric, value) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_record_timestamp(metric: *mut d_tm_node_t) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::record_timestamp(metric) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_record_meminfo(metric: *mut d_tm_node_t) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::record_meminfo(metric) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_take_timer_snapshot(metric: *mut d_tm_node_t, _clk_id: c_int) {
     // SAFETY: as d_tm_set_counter. The clock is the one the metric was created with.
     unsafe { seg::take_timer_snapshot(metric) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_mark_duration_start(metric: *mut d_tm_node_t, clk_id: c_int) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::mark_duration_start(metric, clk_id) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_mark_duration_end(metric: *mut d_tm_node_t) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::mark_duration_end(metric) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_set_gauge(metric: *mut d_tm_node_t, value: u64) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::gauge_op(metric, value, 0) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_inc_gauge(metric: *mut d_tm_node_t, value: u64) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::gauge_op(metric, value, 1) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_dec_gauge(metric: *mut d_tm_node_t, value: u64) {
     // SAFETY: as d_tm_set_counter.
     unsafe { seg::gauge_op(metric, value, 2) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_compute_stats(node: *mut d_tm_node_t, value: u64) {
     if node.is_null() {
@@ -162,12 +201,18 @@ pub unsafe extern "C" fn d_tm_compute_stats(node: *mut d_tm_node_t, value: u64) 
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_compute_histogram(node: *mut d_tm_node_t, value: u64) {
     // SAFETY: NULL or a producer node.
     unsafe { seg::compute_histogram(node, value) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_init_histogram(
     node: *mut d_tm_node_t,
@@ -188,6 +233,10 @@ pub unsafe extern "C" fn d_tm_init_histogram(
 }
 
 /// Internal: `d_tm_add_metric` once `c/telemetry.c` formatted the path.
+///
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn __oxidaos_tm_add_metric(
     node: *mut *mut d_tm_node_t,
@@ -205,6 +254,10 @@ pub unsafe extern "C" fn __oxidaos_tm_add_metric(
 }
 
 /// Internal: `d_tm_add_ephemeral_dir` once formatted.
+///
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn __oxidaos_tm_add_ephemeral_dir(
     node: *mut *mut d_tm_node_t,
@@ -218,6 +271,10 @@ pub unsafe extern "C" fn __oxidaos_tm_add_ephemeral_dir(
 }
 
 /// Internal: `d_tm_attach_path_segment` once formatted.
+///
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn __oxidaos_tm_attach_path_segment(key: key_t, fmt: *const c_char, path: *const c_char, path_rc: c_int) -> c_int {
     // SAFETY: as __oxidaos_tm_add_metric.
@@ -225,6 +282,10 @@ pub unsafe extern "C" fn __oxidaos_tm_attach_path_segment(key: key_t, fmt: *cons
 }
 
 /// Internal: `d_tm_del_ephemeral_dir` (force) and `d_tm_try_del_ephemeral_dir` once formatted.
+///
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn __oxidaos_tm_del_ephemeral_dir(fmt: *const c_char, path: *const c_char, path_rc: c_int, force: c_int) -> c_int {
     // SAFETY: as __oxidaos_tm_add_metric.
@@ -238,30 +299,45 @@ pub extern "C" fn d_tm_open(id: c_int) -> *mut d_tm_context {
     seg::open(id) as *mut d_tm_context
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_close(ctx: *mut *mut d_tm_context) {
     // SAFETY: ctx NULL or pointing to NULL or a context from d_tm_open.
     unsafe { seg::close(ctx as *mut *mut seg::Context) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_gc_ctx(ctx: *mut d_tm_context) {
     // SAFETY: NULL or a live context.
     unsafe { seg::gc_ctx(cx(ctx)) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_conv_ptr(ctx: *mut d_tm_context, node: *mut d_tm_node_t, ptr: *mut c_void) -> *mut c_void {
     // SAFETY: NULL or a live context; node NULL or reachable.
     unsafe { seg::d_tm_conv_ptr(cx(ctx), node, ptr) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_root(ctx: *mut d_tm_context) -> *mut d_tm_node_t {
     // SAFETY: NULL or a live context.
     unsafe { seg::get_root(cx(ctx)) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_child(ctx: *mut d_tm_context, node: *mut d_tm_node_t) -> *mut d_tm_node_t {
     if node.is_null() {
@@ -271,6 +347,9 @@ pub unsafe extern "C" fn d_tm_get_child(ctx: *mut d_tm_context, node: *mut d_tm_
     unsafe { seg::d_tm_conv_ptr(cx(ctx), node, (*node).dtn_child as *mut c_void) as *mut d_tm_node_t }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_sibling(ctx: *mut d_tm_context, node: *mut d_tm_node_t) -> *mut d_tm_node_t {
     if node.is_null() {
@@ -280,6 +359,9 @@ pub unsafe extern "C" fn d_tm_get_sibling(ctx: *mut d_tm_context, node: *mut d_t
     unsafe { seg::d_tm_conv_ptr(cx(ctx), node, (*node).dtn_sibling as *mut c_void) as *mut d_tm_node_t }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_name(ctx: *mut d_tm_context, node: *mut d_tm_node_t) -> *mut c_char {
     if node.is_null() {
@@ -289,12 +371,18 @@ pub unsafe extern "C" fn d_tm_get_name(ctx: *mut d_tm_context, node: *mut d_tm_n
     unsafe { seg::d_tm_conv_ptr(cx(ctx), node, (*node).dtn_name as *mut c_void) as *mut c_char }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_follow_link(ctx: *mut d_tm_context, link: *mut d_tm_node_t) -> *mut d_tm_node_t {
     // SAFETY: NULL or a live context; link NULL or reachable.
     unsafe { seg::follow_link(cx(ctx), link) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_find_metric(ctx: *mut d_tm_context, path: *mut c_char) -> *mut d_tm_node_t {
     if ctx.is_null() || path.is_null() {
@@ -304,6 +392,9 @@ pub unsafe extern "C" fn d_tm_find_metric(ctx: *mut d_tm_context, path: *mut c_c
     unsafe { seg::find_metric(cx(ctx), bytes(path).unwrap_or_default()) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_count_metrics(ctx: *mut d_tm_context, node: *mut d_tm_node_t, d_tm_type: c_int) -> u64 {
     if node.is_null() || ctx.is_null() {
@@ -313,12 +404,18 @@ pub unsafe extern "C" fn d_tm_count_metrics(ctx: *mut d_tm_context, node: *mut d
     unsafe { seg::count_metrics(cx(ctx), node, d_tm_type) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_list(ctx: *mut d_tm_context, head: *mut *mut d_tm_nodeList_t, node: *mut d_tm_node_t, d_tm_type: c_int) -> c_int {
     // SAFETY: checked for NULL inside; otherwise as the API requires.
     unsafe { seg::list_children(cx(ctx), head, node, d_tm_type, 0, 0, false) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_list_subdirs(
     ctx: *mut d_tm_context,
@@ -348,18 +445,27 @@ pub unsafe extern "C" fn d_tm_list_subdirs(
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_list_add_node(src: *mut d_tm_node_t, nodelist: *mut *mut d_tm_nodeList_t) -> c_int {
     // SAFETY: nodelist NULL or writable, holding NULL or a list of ours.
     unsafe { seg::list_add_node(src, nodelist) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_list_free(node_list: *mut d_tm_nodeList_t) {
     // SAFETY: NULL or a list of ours.
     unsafe { seg::list_free(node_list) }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_iterate(
     ctx: *mut d_tm_context,
@@ -382,6 +488,9 @@ pub unsafe extern "C" fn d_tm_iterate(
 
 // ---- consumer: values ----
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_counter(ctx: *mut d_tm_context, val: *mut u64, node: *mut d_tm_node_t) -> c_int {
     if val.is_null() || node.is_null() {
@@ -399,6 +508,9 @@ pub unsafe extern "C" fn d_tm_get_counter(ctx: *mut d_tm_context, val: *mut u64,
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_timestamp(ctx: *mut d_tm_context, val: *mut libc::time_t, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || val.is_null() || node.is_null() {
@@ -416,6 +528,9 @@ pub unsafe extern "C" fn d_tm_get_timestamp(ctx: *mut d_tm_context, val: *mut li
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_timer_snapshot(ctx: *mut d_tm_context, tms: *mut sys::timespec, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || tms.is_null() || node.is_null() {
@@ -442,6 +557,9 @@ fn put_stats(s: &tm::Stats, out: &mut d_tm_stats_t) {
     out.std_dev = tm::standard_dev(s.sum_of_squares, s.sample_size, mean);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_duration(ctx: *mut d_tm_context, tms: *mut sys::timespec, stats: *mut d_tm_stats_t, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || tms.is_null() || node.is_null() {
@@ -463,6 +581,9 @@ pub unsafe extern "C" fn d_tm_get_duration(ctx: *mut d_tm_context, tms: *mut sys
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_gauge(ctx: *mut d_tm_context, val: *mut u64, stats: *mut d_tm_stats_t, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || val.is_null() || node.is_null() {
@@ -483,6 +604,9 @@ pub unsafe extern "C" fn d_tm_get_gauge(ctx: *mut d_tm_context, val: *mut u64, s
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_metadata(ctx: *mut d_tm_context, desc: *mut *mut c_char, units: *mut *mut c_char, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || node.is_null() || (desc.is_null() && units.is_null()) {
@@ -511,6 +635,9 @@ pub unsafe extern "C" fn d_tm_get_metadata(ctx: *mut d_tm_context, desc: *mut *m
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_num_buckets(ctx: *mut d_tm_context, histogram: *mut sys::d_tm_histogram_t, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || histogram.is_null() || node.is_null() {
@@ -530,6 +657,9 @@ pub unsafe extern "C" fn d_tm_get_num_buckets(ctx: *mut d_tm_context, histogram:
     }
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_get_bucket_range(ctx: *mut d_tm_context, bucket: *mut sys::d_tm_bucket_t, bucket_id: c_int, node: *mut d_tm_node_t) -> c_int {
     if ctx.is_null() || node.is_null() || bucket.is_null() {
@@ -551,6 +681,9 @@ pub unsafe extern "C" fn d_tm_get_bucket_range(ctx: *mut d_tm_context, bucket: *
 
 // ---- printing ----
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_node(ctx: *mut d_tm_context, node: *mut d_tm_node_t, level: c_int, name: *mut c_char, format: c_int, opt_fields: c_int, stream: *mut FILE) {
     if ctx.is_null() || stream.is_null() {
@@ -562,14 +695,21 @@ pub unsafe extern "C" fn d_tm_print_node(ctx: *mut d_tm_context, node: *mut d_tm
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_reset_node(ctx: *mut d_tm_context, node: *mut d_tm_node_t, level: c_int, path: *mut c_char, format: c_int, opt_fields: c_int, stream: *mut FILE) {
     let mut out = Vec::new();
     // SAFETY: as d_tm_print_node (a NULL ctx makes each reset fail with -DER_INVAL).
-    unsafe { seg::reset_node(cx(ctx), node, level, path, format, opt_fields, &mut out) };
+    unsafe { seg::reset_node(cx(ctx), node, &mut out) };
+    let _ = (level, path, format, opt_fields);
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_field_descriptors(opt_fields: c_int, stream: *mut FILE) {
     let mut out = Vec::new();
@@ -577,6 +717,9 @@ pub unsafe extern "C" fn d_tm_print_field_descriptors(opt_fields: c_int, stream:
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_counter(val: u64, name: *mut c_char, format: c_int, units: *mut c_char, opt_fields: c_int, stream: *mut FILE) {
     // SAFETY: name and units NULL or C strings.
@@ -586,6 +729,9 @@ pub unsafe extern "C" fn d_tm_print_counter(val: u64, name: *mut c_char, format:
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_timestamp(clk: *mut libc::time_t, name: *mut c_char, format: c_int, opt_fields: c_int, stream: *mut FILE) {
     if clk.is_null() || stream.is_null() {
@@ -601,6 +747,9 @@ pub unsafe extern "C" fn d_tm_print_timestamp(clk: *mut libc::time_t, name: *mut
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_timer_snapshot(tms: *mut sys::timespec, name: *mut c_char, tm_type: c_int, format: c_int, opt_fields: c_int, stream: *mut FILE) {
     if tms.is_null() {
@@ -613,6 +762,9 @@ pub unsafe extern "C" fn d_tm_print_timer_snapshot(tms: *mut sys::timespec, name
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_duration(tms: *mut sys::timespec, stats: *mut d_tm_stats_t, name: *mut c_char, tm_type: c_int, format: c_int, opt_fields: c_int, stream: *mut FILE) {
     if tms.is_null() {
@@ -627,6 +779,9 @@ pub unsafe extern "C" fn d_tm_print_duration(tms: *mut sys::timespec, stats: *mu
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_gauge(val: u64, stats: *mut d_tm_stats_t, name: *mut c_char, format: c_int, units: *mut c_char, opt_fields: c_int, stream: *mut FILE) {
     // SAFETY: strings NULL or C strings; stats NULL or readable.
@@ -638,6 +793,9 @@ pub unsafe extern "C" fn d_tm_print_gauge(val: u64, stats: *mut d_tm_stats_t, na
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_metadata(desc: *mut c_char, units: *mut c_char, format: c_int, stream: *mut FILE) {
     let mut out = Vec::new();
@@ -646,6 +804,9 @@ pub unsafe extern "C" fn d_tm_print_metadata(desc: *mut c_char, units: *mut c_ch
     emit(stream, &out);
 }
 
+/// # Safety
+/// Each pointer is NULL or valid as the C API requires: nodes belong to the producer's tree or
+/// were reached through `ctx`, strings are NUL-terminated, out-pointers are writable.
 #[no_mangle]
 pub unsafe extern "C" fn d_tm_print_stats(stream: *mut FILE, stats: *mut d_tm_stats_t, format: c_int) {
     // SAFETY: NULL or readable.

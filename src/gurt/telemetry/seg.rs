@@ -2233,6 +2233,7 @@ pub type IterCb = unsafe extern "C" fn(*mut sys::d_tm_context, *mut Node, c_int,
 ///
 /// # Safety
 /// `ctx` live; `node` null or a node this process reaches; `path` null or a C string.
+#[allow(clippy::too_many_arguments)] // the C signature's
 pub unsafe fn iterate(ctx: *mut Context, node: *mut Node, level: c_int, filter: c_int, path: *mut c_char, format: c_int, opt: c_int, cb: IterCb, arg: *mut c_void) {
     // SAFETY: as stated.
     unsafe {
@@ -2459,11 +2460,12 @@ unsafe fn reset_one(ctx: *mut Context, node: *mut Node) -> c_int {
     }
 }
 
-/// `d_tm_reset_node`; unknown types are reported on `out`.
+/// `d_tm_reset_node`; unknown types are reported on `out` (level, path, format and options
+/// of the C call change nothing).
 ///
 /// # Safety
 /// As [`print_node`].
-pub unsafe fn reset_node(ctx: *mut Context, node: *mut Node, level: c_int, path: *const c_char, format: c_int, opt: c_int, out: &mut Vec<u8>) {
+pub unsafe fn reset_node(ctx: *mut Context, node: *mut Node, out: &mut Vec<u8>) {
     // SAFETY: as stated.
     unsafe {
         if node.is_null() {
@@ -2481,7 +2483,7 @@ pub unsafe fn reset_node(ctx: *mut Context, node: *mut Node, level: c_int, path:
                 && (t & (CLOCK_REALTIME | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME)).count_ones() <= 1;
         if t == LINK {
             let n = follow_link(ctx, node);
-            reset_node(ctx, n, level, path, format, opt, out);
+            reset_node(ctx, n, out);
         } else if known {
             reset_one(ctx, node);
         } else {
