@@ -153,6 +153,12 @@ pub fn producer_ctx() -> *mut Context {
     unsafe { (*tm()).ctx }
 }
 
+/// A DER_* code as upstream's DF_RC prints it: `NAME(rc): 'description'`.
+fn dp_rc(rc: c_int) -> String {
+    let desc = crate::errno::desc(rc).map_or_else(|| format!("Unknown error code {rc}"), |d| d.to_string_lossy().into_owned());
+    format!("{}({rc}): '{desc}'", crate::errno::name(rc).to_string_lossy())
+}
+
 fn errno_str() -> String {
     std::io::Error::last_os_error().to_string()
 }
@@ -847,7 +853,7 @@ pub fn init_with_name(id: c_int, mem_size: u64, flags: c_int, root_name: Option<
         0
     })();
     if rc != 0 {
-        tracing::error!(target: "telem", "Failed to initialize telemetry and metrics for ID {id}: {rc}");
+        tracing::error!(target: "telem", "Failed to initialize telemetry and metrics for ID {id}: {}", dp_rc(rc));
         // SAFETY: the context, if any, is ours and unused.
         unsafe { release_ctx_mem(&mut t.ctx, false) };
     }
@@ -1675,7 +1681,7 @@ pub unsafe fn add_metric_api(node: *mut *mut Node, metric_type: c_int, desc: Opt
                 DER_SUCCESS
             }
             Err(rc) => {
-                tracing::error!(target: "telem", "Failed to add metric [{}]: {rc}", String::from_utf8_lossy(path));
+                tracing::error!(target: "telem", "Failed to add metric [{}]: {}", String::from_utf8_lossy(path), dp_rc(rc));
                 rc
             }
         }
@@ -1761,7 +1767,7 @@ fn shm_stat_key(key: Key) -> Result<(c_int, libc::shmid_ds), c_int> {
     unsafe {
         let shmid = libc::shmget(key, 0, 0);
         if shmid < 0 {
-            return Err(crate::telemetry::seg::errno2der(*libc::__errno_location()));
+            return Err(errno2der(*libc::__errno_location()));
         }
         let mut ds: libc::shmid_ds = std::mem::zeroed();
         if libc::shmctl(shmid, libc::IPC_STAT, &mut ds) < 0 {
@@ -1773,17 +1779,7 @@ fn shm_stat_key(key: Key) -> Result<(c_int, libc::shmid_ds), c_int> {
 
 /// gurt's `d_errno2der`.
 pub fn errno2der(e: c_int) -> c_int {
-    match e {
-        0 => 0,
-        libc::EPERM | libc::EACCES => -(sys::DER_NO_PERM as c_int),
-        libc::ENOMEM => -DER_NOMEM,
-        libc::EDQUOT | libc::ENOSPC => -(sys::DER_NOSPACE as c_int),
-        libc::EEXIST => -DER_EXIST,
-        libc::ENOENT => -DER_NONEXIST,
-        libc::ECANCELED => -(sys::DER_CANCELED as c_int),
-        libc::EBUSY => -(sys::DER_BUSY as c_int),
-        _ => -(sys::DER_MISC as c_int),
-    }
+    crate::errno::errno2der(e)
 }
 
 /// Gives the child segment the owner of the segment its link lives in.
@@ -1850,6 +1846,15 @@ unsafe fn attach_path_segment(key: Key, path: &[u8]) -> c_int {
 
 /// `d_tm_attach_path_segment` after formatting.
 pub fn attach_path_segment_api(key: Key, fmt: Option<&[u8]>, path: &[u8], path_rc: c_int) -> c_int {
+    let rc = attach_path_segment_checked(key, fmt, path, path_rc);
+    if rc != 0 && rc != -DER_EXIST {
+        tracing::error!(target: "telem", "Failed to add path segment [{}] for key {key}: {}",
+            String::from_utf8_lossy(path), dp_rc(rc));
+    }
+    rc
+}
+
+fn attach_path_segment_checked(key: Key, fmt: Option<&[u8]>, path: &[u8], path_rc: c_int) -> c_int {
     if !is_initialized() {
         return -DER_UNINIT;
     }
@@ -1882,6 +1887,17 @@ pub fn attach_path_segment_api(key: Key, fmt: Option<&[u8]>, path: &[u8], path_r
 /// # Safety
 /// `node` null or writable.
 pub unsafe fn add_ephemeral_dir_api(node: *mut *mut Node, size: usize, fmt: Option<&[u8]>, path: &[u8], path_rc: c_int) -> c_int {
+    // SAFETY: as stated.
+    let rc = unsafe { add_ephemeral_dir_checked(node, size, fmt, path, path_rc) };
+    if rc != 0 && rc != -DER_EXIST {
+        tracing::error!(target: "telem", "Failed to add ephemeral dir [{}]: {}", String::from_utf8_lossy(path), dp_rc(rc));
+    }
+    rc
+}
+
+/// # Safety
+/// As [`add_ephemeral_dir_api`].
+unsafe fn add_ephemeral_dir_checked(node: *mut *mut Node, size: usize, fmt: Option<&[u8]>, path: &[u8], path_rc: c_int) -> c_int {
     if !is_initialized() {
         return -DER_UNINIT;
     }
@@ -2032,7 +2048,13 @@ pub fn del_ephemeral_dir_api(fmt: Option<&[u8]>, path: &[u8], path_rc: c_int, fo
         return path_rc;
     }
     // SAFETY: initialised.
-    unsafe { try_del_ephemeral_dir(path, force) }
+    let rc = unsafe { try_del_ephemeral_dir(path, force) };
+    if rc != 0 {
+        tracing::error!(target: "telem", "Failed to remove ephemeral dir: {}", dp_rc(rc));
+    } else {
+        tracing::info!(target: "telem", "Removed ephemeral directory [{}]", String::from_utf8_lossy(path));
+    }
+    rc
 }
 
 /// `d_tm_init_histogram`.
