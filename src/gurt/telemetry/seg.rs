@@ -1858,7 +1858,10 @@ fn attach_path_segment_checked(key: Key, fmt: Option<&[u8]>, path: &[u8], path_r
     if !is_initialized() {
         return -DER_UNINIT;
     }
-    let Some(fmt) = fmt else { return -DER_INVAL };
+    let Some(fmt) = fmt else {
+        tracing::error!(target: "telem", "NULL inputs");
+        return -DER_INVAL;
+    };
     if fmt.is_empty() {
         tracing::error!(target: "telem", "cannot attach segment at root");
         return -DER_INVAL;
@@ -1901,7 +1904,10 @@ unsafe fn add_ephemeral_dir_checked(node: *mut *mut Node, size: usize, fmt: Opti
     if !is_initialized() {
         return -DER_UNINIT;
     }
-    let Some(fmt) = fmt else { return -DER_INVAL };
+    let Some(fmt) = fmt else {
+        tracing::error!(target: "telem", "NULL inputs");
+        return -DER_INVAL;
+    };
     if size <= size_of::<MemHdr>() || size % 8 != 0 {
         tracing::error!(target: "telem", "invalid size requested, size={size}");
         return -DER_INVAL;
