@@ -134,6 +134,11 @@ test_init_errors(void **state)
 	assert_int_equal(d_tm_init(base_id, 4096, 0x400), -DER_INVAL);
 	assert_int_equal(d_tm_init(base_id, 4096, D_TM_NO_SHMEM | D_TM_RETAIN_SHMEM), -DER_INVAL);
 	assert_false(segment_exists(d_tm_get_srv_key(base_id)));
+	/* no room for the header, or for the root node after it */
+	assert_int_equal(d_tm_init(base_id, 0, 0), -DER_NO_SHMEM);
+	assert_int_equal(d_tm_init(base_id, 64, 0), -DER_NO_SHMEM);
+	assert_int_equal(d_tm_init(base_id, 112, 0), -DER_NO_SHMEM);
+	assert_false(segment_exists(d_tm_get_srv_key(base_id)));
 
 	assert_int_equal(d_tm_init(base_id, 4096, 0), 0);
 	assert_true(segment_exists(d_tm_get_srv_key(base_id)));
