@@ -169,6 +169,7 @@ fn errno_str() -> String {
 ///
 /// # Safety
 /// `root` is a mapped segment header.
+#[inline]
 pub unsafe fn validate_shmem_ptr(root: *mut MemHdr, p: *const c_void) -> bool {
     // SAFETY: the caller guarantees `root` is a mapped header.
     let total = unsafe { (*root).sh_bytes_total };
@@ -176,10 +177,16 @@ pub unsafe fn validate_shmem_ptr(root: *mut MemHdr, p: *const c_void) -> bool {
     let hi = lo.wrapping_add(total);
     let a = p as u64;
     if a < lo || a >= hi {
-        tracing::trace!(target: "telem", "shmem ptr {a:#x} was outside the shmem range {lo:#x} to {hi:#x}");
+        outside_segment(a, lo, hi);
         return false;
     }
     true
+}
+
+#[cold]
+#[inline(never)]
+fn outside_segment(a: u64, lo: u64, hi: u64) {
+    tracing::trace!(target: "telem", "shmem ptr {a:#x} was outside the shmem range {lo:#x} to {hi:#x}");
 }
 
 /// A producer address stored in the segment at `root`, as this process's address (null if
@@ -187,6 +194,7 @@ pub unsafe fn validate_shmem_ptr(root: *mut MemHdr, p: *const c_void) -> bool {
 ///
 /// # Safety
 /// `root` is null or a mapped segment header.
+#[inline]
 pub unsafe fn conv_ptr<T>(root: *mut MemHdr, p: *const T) -> *mut T {
     if p.is_null() || root.is_null() {
         return null_mut();
@@ -352,6 +360,7 @@ unsafe fn track_open_region(ctx: *mut Context, h: *mut MemHdr, shmid: c_int, key
 
 /// # Safety
 /// `ctx` is a live context with a root.
+#[inline]
 unsafe fn get_mem_region_for_key(ctx: *mut Context, key: Key) -> *mut MemHdr {
     // SAFETY: the caller guarantees `ctx`; its regions are mapped headers.
     unsafe {
@@ -362,6 +371,18 @@ unsafe fn get_mem_region_for_key(ctx: *mut Context, key: Key) -> *mut MemHdr {
         if (*root).sh_key == key {
             return root;
         }
+        other_region_for_key(ctx, key)
+    }
+}
+
+/// The non-root part of [`get_mem_region_for_key`]: an open region, or newly attached.
+///
+/// # Safety
+/// As [`get_mem_region_for_key`].
+#[inline(never)]
+unsafe fn other_region_for_key(ctx: *mut Context, key: Key) -> *mut MemHdr {
+    // SAFETY: as stated.
+    unsafe {
         for e in (*ctx).open_mem.iter().rev() {
             if e.region.is_null() {
                 tracing::warn!(target: "telem", "malformed shmem list");
@@ -954,6 +975,7 @@ fn unlock_shmem() -> c_int {
 
 /// # Safety
 /// `ctx` live; `node` a node this process reaches.
+#[inline]
 unsafe fn validate_node_ptr(ctx: *mut Context, node: *mut Node) -> Result<*mut MemHdr, c_int> {
     // SAFETY: as stated.
     unsafe {
@@ -1342,13 +1364,26 @@ pub unsafe fn inc_counter(node: *mut Node, value: u64) {
             return;
         }
         if (*node).dtn_protect {
-            node_lock(node);
-            (*(*node).dtn_metric).dtm_data.value = (*(*node).dtn_metric).dtm_data.value.wrapping_add(value);
-            node_unlock(node);
-        } else {
-            let v = &mut (*(*node).dtn_metric).dtm_data.value;
-            *v = v.wrapping_add(value);
+            inc_counter_locked(node, value);
+            return;
         }
+        let v = &mut (*(*node).dtn_metric).dtm_data.value;
+        *v = v.wrapping_add(value);
+    }
+}
+
+/// The serialized part of [`inc_counter`], out of line so the common path needs no frame.
+///
+/// # Safety
+/// As [`inc_counter`], `node` non-null and a counter.
+#[inline(never)]
+unsafe fn inc_counter_locked(node: *mut Node, value: u64) {
+    // SAFETY: as stated.
+    unsafe {
+        node_lock(node);
+        let v = &mut (*(*node).dtn_metric).dtm_data.value;
+        *v = v.wrapping_add(value);
+        node_unlock(node);
     }
 }
 
@@ -1493,6 +1528,27 @@ pub unsafe fn gauge_op(node: *mut Node, value: u64, op: u8) {
             gauge_mismatch(node, op);
             return;
         }
+        if (*node).dtn_protect || has_stats_type((*node).dtn_type) {
+            gauge_op_full(node, value, op);
+            return;
+        }
+        let v = &mut (*(*node).dtn_metric).dtm_data.value;
+        *v = match op {
+            0 => value,
+            1 => v.wrapping_add(value),
+            _ => v.wrapping_sub(value),
+        };
+    }
+}
+
+/// [`gauge_op`] for gauges that are locked or keep statistics.
+///
+/// # Safety
+/// As [`gauge_op`], `node` non-null and a gauge.
+#[inline(never)]
+unsafe fn gauge_op_full(node: *mut Node, value: u64, op: u8) {
+    // SAFETY: as stated.
+    unsafe {
         node_lock(node);
         let v = &mut (*(*node).dtn_metric).dtm_data.value;
         *v = match op {
