@@ -1298,17 +1298,24 @@ pub enum GurtFac {
 
 impl GurtFac {
     /// The facility for a `tracing` target: its first path segment if it names one, else misc.
+    #[inline]
     pub fn from_target(target: &str) -> GurtFac {
-        match target.split("::").next().unwrap_or("") {
-            "mem" => GurtFac::Mem,
-            "swim" => GurtFac::Swim,
-            "fi" => GurtFac::Fi,
-            "telem" => GurtFac::Telem,
+        let b = target.as_bytes();
+        let first = match b.iter().position(|&c| c == b':') {
+            Some(i) => &b[..i],
+            None => b,
+        };
+        match first {
+            b"mem" => GurtFac::Mem,
+            b"swim" => GurtFac::Swim,
+            b"fi" => GurtFac::Fi,
+            b"telem" => GurtFac::Telem,
             _ => GurtFac::Misc,
         }
     }
 
     /// (facility number, cache) of this facility.
+    #[inline]
     fn vars(self) -> (*const c_int, *mut [c_int; 16]) {
         use crate::capi as c;
         match self {
@@ -1344,6 +1351,7 @@ pub enum Level {
 
 impl Level {
     /// The cache slot (`DD_FLAG_<level>_<fac> - 1`) and the level's current mask value.
+    #[inline]
     fn slot_and_mask(self) -> (usize, i32) {
         use crate::capi as c;
         // SAFETY: plain reads of the exported debug-bit variables.
@@ -1371,6 +1379,7 @@ impl Level {
 
 /// The flags a message of `level` in `fac` is logged with (0: off), through the facility's
 /// cache exactly as the D_DEBUG macro does.
+#[inline]
 pub fn enabled(fac: GurtFac, level: Level) -> i32 {
     let (facno, cache) = fac.vars();
     let (slot, mask) = level.slot_and_mask();
@@ -1387,26 +1396,31 @@ pub fn enabled(fac: GurtFac, level: Level) -> i32 {
 }
 
 /// Logs "file:line func() message" like the D_DEBUG macros, through d_vlog.
+#[inline]
 pub fn log(fac: GurtFac, level: Level, file: &str, line: u32, func: &str, args: std::fmt::Arguments<'_>) {
     let flags = enabled(fac, level);
     if flags != 0 {
-        log_preformatted(flags, &format!("{file}:{line} {func}() {args}"));
+        log_with(flags, file, line, func, args);
     }
 }
 
+/// The enabled half of [`log`].
+#[cold]
+#[inline(never)]
+pub fn log_with(flags: i32, file: &str, line: u32, func: &str, args: std::fmt::Arguments<'_>) {
+    log_preformatted(flags, &format!("{file}:{line} {func}() {args}"));
+}
+
 /// `D_DEBUG`-style logging from Rust inside gurt: `dlog!(Misc, Fatal, "fn", "fmt", args..)`.
+/// While the level is off this is one load and a branch, as with the C macro.
 #[macro_export]
 macro_rules! dlog {
-    ($fac:ident, $lvl:ident, $func:expr, $($arg:tt)+) => {
-        $crate::dlog::log(
-            $crate::dlog::GurtFac::$fac,
-            $crate::dlog::Level::$lvl,
-            file!(),
-            line!(),
-            $func,
-            format_args!($($arg)+),
-        )
-    };
+    ($fac:ident, $lvl:ident, $func:expr, $($arg:tt)+) => {{
+        let flags = $crate::dlog::enabled($crate::dlog::GurtFac::$fac, $crate::dlog::Level::$lvl);
+        if flags != 0 {
+            $crate::dlog::log_with(flags, file!(), line!(), $func, format_args!($($arg)+));
+        }
+    }};
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub struct DlogBridge {
 }
 
 /// The gurt level of a tracing level.
+#[inline]
 pub fn level_of(l: &TLevel) -> Level {
     match *l {
         TLevel::ERROR => Level::Err,
@@ -37,6 +38,7 @@ pub fn level_of(l: &TLevel) -> Level {
 }
 
 /// The flags an event with this metadata logs with (0: off).
+#[inline]
 pub fn flags_for(m: &Metadata<'_>) -> i32 {
     dlog::enabled(GurtFac::from_target(m.target()), level_of(m.level()))
 }
