@@ -3,6 +3,13 @@
  * A header is listed here once it exists under include/. */
 #include <daos_errno.h>
 #include <gurt/common.h>
+#include <gurt/atomic.h>
+#include <gurt/types.h>
+#include <gurt/list.h>
+#include <gurt/dlog.h>
+#include <gurt/debug_setup.h>
+#include <gurt/debug.h>
+#include <gurt/fault_inject.h>
 #if __has_include(<gurt/list.h>)
 #include <gurt/list.h>
 #endif
