@@ -434,6 +434,10 @@ test_rank_list_filter_merge(void **state)
 	d_rank_list_filter(NULL, dst, false);
 	d_rank_list_filter(src, NULL, false);
 	RANKS(dst, 1, 1, 3, 5, 100);
+	d_rank_list_filter(dst, dst, false); /* one list as both: keeps everything */
+	RANKS(dst, 1, 1, 3, 5, 100);
+	d_rank_list_filter(dst, dst, true); /* or removes everything */
+	assert_int_equal(dst->rl_nr, 0);
 	d_rank_list_free(dst);
 
 	m = LIST(7, 3, 7, 9, 1);

@@ -56,7 +56,7 @@ pub extern "C" fn d_set_alloc_track_cb(
 ) {
     set_track_callbacks(alloc_cb, free_cb);
     mem::set_track_arg(arg);
-    tracing::info!(target: "mem", "memory track is enabled for the engine.");
+    tracing::info!(target: "misc", "memory track is enabled for the engine.");
 }
 
 #[no_mangle]
@@ -260,20 +260,27 @@ pub unsafe extern "C" fn d_rank_list_filter(
     dst_set: *mut sys::d_rank_list_t,
     exclude: bool,
 ) {
-    // SAFETY: the caller's contract; the two lists' arrays are read and written separately
-    // (an aliased pair is copied first).
+    // SAFETY: the caller's contract. The source is read while the destination is written: when
+    // their arrays overlap, the source is copied first so the two borrows never alias.
     unsafe {
         if src_set.is_null() || dst_set.is_null() || (*src_set).rl_ranks.is_null()
             || (*dst_set).rl_ranks.is_null()
         {
             return;
         }
-        let src: Vec<u32> = match ranks(src_set) {
-            Some(s) => s.to_vec(),
-            None => return,
+        let Some(src) = ranks(src_set) else { return };
+        let dst_range = (*dst_set).rl_ranks as usize
+            ..(*dst_set).rl_ranks as usize + (*dst_set).rl_nr as usize * 4;
+        let src_range = src.as_ptr() as usize..src.as_ptr() as usize + src.len() * 4;
+        let copy;
+        let src = if src_range.start < dst_range.end && dst_range.start < src_range.end {
+            copy = src.to_vec();
+            &copy[..]
+        } else {
+            src
         };
         let Some(dst) = ranks_mut(dst_set) else { return };
-        let n = rank::filter(&src, dst, exclude);
+        let n = rank::filter(src, dst, exclude);
         (*dst_set).rl_nr = n as u32;
     }
 }
