@@ -535,7 +535,7 @@ pub unsafe extern "C" fn d_rank_list_del(rank_list: *mut sys::d_rank_list_t, ran
     // SAFETY: the caller's contract.
     unsafe {
         if !d_rank_list_find(rank_list, rank, &mut idx) {
-            tracing::debug!(target: "misc", "Rank {} not in the rank list.", rank as i32);
+            tracing::trace!(target: "misc", "Rank {} not in the rank list.", rank as i32);
             return 0;
         }
         d_rank_list_del_at(rank_list, idx);
@@ -627,7 +627,7 @@ pub unsafe extern "C" fn d_idx_in_rank_list(
     }
 }
 
-/// Logs "NAME, N ranks: r r r " at debug level. `name` must be at most `name_len` bytes.
+/// Logs "NAME, N ranks: r r r " at trace level (upstream's DB_TRACE). `name` must be at most `name_len` bytes.
 ///
 /// # Safety
 /// `rank_list` is NULL or a valid list; `name` is NULL or readable up to `name_len + 1` bytes
@@ -652,7 +652,7 @@ pub unsafe extern "C" fn d_rank_list_dump(
     let Some(r) = (unsafe { ranks(rank_list) }) else { return DER_INVAL };
     // SAFETY: name has a NUL within width + 1 bytes (checked above).
     let name = unsafe { std::slice::from_raw_parts(name.cast::<u8>(), width) };
-    tracing::debug!(target: "misc", "{}, {} ranks: {}", String::from_utf8_lossy(name), r.len() as u32 as i32,
+    tracing::trace!(target: "misc", "{}, {} ranks: {}", String::from_utf8_lossy(name), r.len() as u32 as i32,
         rank::dump_str(r));
     0
 }

@@ -196,11 +196,16 @@ pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
     }
     match NonNull::new(p.cast::<T>()) {
         Some(p) => {
-            tracing::trace!(target: "mem", "alloc(calloc) {} * {} at {:p}", std::mem::size_of::<T>(), count, p);
+            if count <= 1 {
+                tracing::trace!(target: "mem", "alloc(calloc) 'ptr':{} at {:p}.", std::mem::size_of::<T>(), p);
+            } else {
+                tracing::trace!(target: "mem", "alloc(calloc) 'ptr':{} * 'count':{} at {:p}.",
+                    std::mem::size_of::<T>(), count, p);
+            }
             Some(p)
         }
         None => {
-            tracing::error!(target: "mem", "out of memory (tried to calloc {} bytes)",
+            tracing::error!(target: "mem", "out of memory (tried to calloc 'ptr':{})",
                 std::mem::size_of::<T>().saturating_mul(count));
             None
         }
@@ -227,14 +232,15 @@ pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> O
         unsafe { realloc(old.cast(), sz) }
     };
     let Some(p) = NonNull::new(p.cast::<u8>()) else {
-        tracing::error!(target: "mem", "out of memory (tried to realloc {} * {})", esz, count);
+        tracing::error!(target: "mem", "out of memory (tried to realloc 'ptr': size={} count={})", esz, count);
         return None;
     };
     if old_sz < sz {
         // SAFETY: the block holds sz bytes; the bytes from old_sz on are the new ones.
         unsafe { ptr::write_bytes(p.as_ptr().add(old_sz), 0, sz - old_sz) };
     }
-    tracing::trace!(target: "mem", "realloc {} * {} at {:p} old {} at {:p}", esz, count, p, old_sz, old);
+    tracing::trace!(target: "mem", "realloc 'ptr':{} * 'count':{} at {:p} old 'old':{} at {:p}.",
+        esz, count, p, old_sz, old);
     Some(p.cast())
 }
 
@@ -245,7 +251,7 @@ pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> O
 #[inline]
 pub unsafe fn free_ptr<T>(p: *mut T) {
     if !p.is_null() {
-        tracing::trace!(target: "mem", "free at {:p}", p);
+        tracing::trace!(target: "mem", "free 'ptr' at {:p}.", p);
         // SAFETY: the caller's contract.
         unsafe { free(p.cast()) }
     }
