@@ -1,7 +1,8 @@
-/* gurt's environment functions. This program defines getenv and strdup itself: libgurt calls the
- * C library's through their dynamic symbols, so these definitions interpose on every call it
- * makes (as upstream's tests wrap them with -Wl,--wrap when linking statically). They forward to
- * the C library's, or return a chosen value when a test mocks them. */
+/* gurt's environment functions. libgurt calls the C library's getenv and strdup through their
+ * symbols, so a program can see every call: linked with libgurt.so this program defines getenv
+ * and strdup itself (interposing on the library's calls); linked with the static archive
+ * (ENV_WRAP) it wraps them with -Wl,--wrap as upstream's tests do. Either way the mocks forward
+ * to the C library's, or return a chosen value when a test asks. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,30 +26,39 @@ static int         getenv_calls;
 static bool        mock_strdup;
 static int         strdup_calls;
 
-char *
-getenv(const char *name)
-{
-	static char *(*real)(const char *);
+#ifdef ENV_WRAP
+/* Linked with the static archive and -Wl,--wrap=getenv,--wrap=strdup, as upstream's tests are. */
+char *__real_getenv(const char *name);
+char *__real_strdup(const char *s);
+#define MOCK_GETENV __wrap_getenv
+#define MOCK_STRDUP __wrap_strdup
+#define REAL(fn, ...) __real_##fn(__VA_ARGS__)
+#else
+/* Linked with libgurt.so: these definitions interpose on the library's calls. */
+#define MOCK_GETENV getenv
+#define MOCK_STRDUP strdup
+#define REAL(fn, ...) ((__typeof__(&fn))dlsym(RTLD_NEXT, #fn))(__VA_ARGS__)
+#endif
 
+char *MOCK_GETENV(const char *name);
+char *MOCK_STRDUP(const char *s);
+
+char *
+MOCK_GETENV(const char *name)
+{
 	getenv_calls++;
 	if (mock_getenv)
 		return (char *)getenv_return;
-	if (real == NULL)
-		real = (char *(*)(const char *))dlsym(RTLD_NEXT, "getenv");
-	return real(name);
+	return REAL(getenv, name);
 }
 
 char *
-strdup(const char *s)
+MOCK_STRDUP(const char *s)
 {
-	static char *(*real)(const char *);
-
 	strdup_calls++;
 	if (mock_strdup)
 		return NULL;
-	if (real == NULL)
-		real = (char *(*)(const char *))dlsym(RTLD_NEXT, "strdup");
-	return real(s);
+	return REAL(strdup, s);
 }
 
 static int
