@@ -50,7 +50,7 @@ fn update(next: impl Fn(u64) -> u64) -> u64 {
 #[inline]
 pub fn get() -> u64 {
     let pt = physical_now();
-    update(|hlc| if (hlc & !MASK) < pt { pt } else { hlc + 1 })
+    update(|hlc| if (hlc & !MASK) < pt { pt } else { hlc.wrapping_add(1) })
 }
 
 /// Merges a remote timestamp `msg` (`d_hlc_get_msg`): returns the new local timestamp and the
@@ -65,13 +65,13 @@ pub fn get_msg(msg: u64) -> Result<(u64, u64), u64> {
     }
     let ret = update(|hlc| {
         if (hlc & !MASK) < ml {
-            if ml < pt { pt } else { msg + 1 }
+            if ml < pt { pt } else { msg.wrapping_add(1) }
         } else if (hlc & !MASK) < pt {
             pt
         } else if pt <= ml {
-            hlc.max(msg) + 1
+            hlc.max(msg).wrapping_add(1)
         } else {
-            hlc + 1
+            hlc.wrapping_add(1)
         }
     });
     Ok((ret, off))
