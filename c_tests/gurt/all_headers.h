@@ -1,6 +1,9 @@
 /* Every public gurt header that exists, for the layout assertions (gen_layout_check.py). */
 #include <daos_errno.h>
 #include <gurt/common.h>
+#include <gurt/atomic.h>
+#include <gurt/types.h>
+#include <gurt/list.h>
 #if __has_include(<gurt/list.h>)
 #include <gurt/list.h>
 #endif

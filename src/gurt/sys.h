@@ -3,6 +3,9 @@
  * A header is listed here once it exists under include/. */
 #include <daos_errno.h>
 #include <gurt/common.h>
+#include <gurt/atomic.h>
+#include <gurt/types.h>
+#include <gurt/list.h>
 #if __has_include(<gurt/list.h>)
 #include <gurt/list.h>
 #endif
