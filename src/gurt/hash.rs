@@ -6,7 +6,9 @@
 //! C owns (`struct d_hash_table`, records linked through caller-embedded `d_list_t`), so it lives
 //! in [`table`], whose raw-pointer primitives are gathered in `table::raw`.
 
-// The table (`table`) follows once the list/types/atomic headers it embeds exist.
+pub mod raw;
+pub mod table;
+pub mod handles;
 
 /// Thomas Wang's 64-bit integer mix (upstream `d_hash_mix64`).
 pub fn mix64(key: u64) -> u64 {

@@ -30,6 +30,7 @@ pub mod telemetry;
     non_upper_case_globals,
     dead_code,
     unnecessary_transmutes,
+    unsafe_op_in_unsafe_fn,
     clippy::all
 )]
 pub mod sys {
