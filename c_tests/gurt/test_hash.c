@@ -818,12 +818,14 @@ test_uhash(void **state)
 /* Two threads on one locked table: each inserts, finds and deletes its own keys and looks
  * up the other's, for every lock mode. Reference counts must balance exactly. */
 #define PER_THREAD 2000
+#define ROUNDS     3
 
 struct worker {
 	struct d_hash_table *t;
 	struct rec          *recs;
 	int                  id;
 	int                  found_other;
+	int                  errors;
 };
 
 static void *
@@ -832,32 +834,39 @@ work(void *arg)
 	struct worker *w = arg;
 	int            i, round;
 
-	for (round = 0; round < 3; round++) {
-		for (i = 0; i < PER_THREAD; i++) {
-			struct rec *r = &w->recs[i];
+	/* Fresh records each round: the other thread may still hold a lookup reference on a
+	 * record this one has deleted, so records are checked only after both joined. */
+	for (round = 0; round < ROUNDS; round++) {
+		struct rec *recs = w->recs + round * PER_THREAD;
+		uint64_t    base = (uint64_t)round * PER_THREAD;
 
-			rec_init(r, (uint64_t)i * 2 + w->id);
-			assert_int_equal(d_hash_rec_insert(w->t, &r->key, 8, &r->link, true), 0);
+		for (i = 0; i < PER_THREAD; i++) {
+			rec_init(&recs[i], (base + i) * 2 + w->id);
+			if (d_hash_rec_insert(w->t, &recs[i].key, 8, &recs[i].link, true) != 0)
+				w->errors++;
 		}
 		for (i = 0; i < PER_THREAD; i++) {
-			uint64_t  k = (uint64_t)i * 2 + w->id;
-			uint64_t  o = (uint64_t)i * 2 + (1 - w->id);
+			uint64_t  k = (base + i) * 2 + w->id;
+			uint64_t  o = (base + i) * 2 + (1 - w->id);
 			d_list_t *l = d_hash_rec_find(w->t, &k, 8);
 
-			assert_ptr_equal(l, &w->recs[i].link);
-			d_hash_rec_decref(w->t, l);
+			if (l != &recs[i].link)
+				w->errors++;
+			if (l != NULL)
+				d_hash_rec_decref(w->t, l);
 			l = d_hash_rec_find(w->t, &o, 8);
 			if (l != NULL) {
-				assert_int_equal(rec_of(l)->key, o);
+				if (rec_of(l)->key != o)
+					w->errors++;
 				w->found_other++;
 				d_hash_rec_decref(w->t, l);
 			}
 		}
 		for (i = 0; i < PER_THREAD; i++) {
-			uint64_t k = (uint64_t)i * 2 + w->id;
+			uint64_t k = (base + i) * 2 + w->id;
 
-			assert_true(d_hash_rec_delete(w->t, &k, 8));
-			assert_int_equal(w->recs[i].ref, 0);
+			if (!d_hash_rec_delete(w->t, &k, 8))
+				w->errors++;
 		}
 	}
 	return NULL;
@@ -869,7 +878,7 @@ test_threads(void **state)
 	struct worker w[2];
 	pthread_t     th[2];
 	size_t        m;
-	int           i;
+	int           i, j;
 
 	(void)state;
 	for (m = 0; m < NMODES; m++) {
@@ -881,16 +890,23 @@ test_threads(void **state)
 		n_freed = 0;
 		for (i = 0; i < 2; i++) {
 			w[i].t           = t;
-			w[i].recs        = calloc(PER_THREAD, sizeof(struct rec));
+			w[i].recs        = calloc(ROUNDS * PER_THREAD, sizeof(struct rec));
 			w[i].id          = i;
 			w[i].found_other = 0;
+			w[i].errors      = 0;
 			assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 2; i++)
 			pthread_join(th[i], NULL);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(w[i].errors, 0);
+			for (j = 0; j < ROUNDS * PER_THREAD; j++) {
+				assert_int_equal(w[i].recs[j].ref, 0);
+				assert_true(d_hash_rec_unlinked(&w[i].recs[j].link));
+			}
 			free(w[i].recs);
 		}
-		assert_int_equal(n_freed, 2 * 3 * PER_THREAD);
+		assert_int_equal(n_freed, 2 * ROUNDS * PER_THREAD);
 		assert_null(d_hash_rec_first(t));
 		assert_int_equal(d_hash_table_destroy(t, false), 0);
 	}
@@ -905,7 +921,8 @@ anon_work(void *arg)
 
 	for (i = 0; i < PER_THREAD; i++) {
 		rec_init(&w->recs[i], 0);
-		assert_int_equal(d_hash_rec_insert_anonym(w->t, &w->recs[i].link, NULL), 0);
+		if (d_hash_rec_insert_anonym(w->t, &w->recs[i].link, NULL) != 0)
+			w->errors++;
 	}
 	return NULL;
 }
@@ -927,11 +944,14 @@ test_threads_anonym(void **state)
 		assert_int_equal(d_hash_table_create(feats[f], 6, NULL, &full_ops, &t), 0);
 		for (i = 0; i < 2; i++) {
 			w[i].t    = t;
-			w[i].recs = calloc(PER_THREAD, sizeof(struct rec));
+			w[i].recs   = calloc(PER_THREAD, sizeof(struct rec));
+			w[i].errors = 0;
 			assert_int_equal(pthread_create(&th[i], NULL, anon_work, &w[i]), 0);
 		}
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 2; i++) {
 			pthread_join(th[i], NULL);
+			assert_int_equal(w[i].errors, 0);
+		}
 		for (i = 0; i < 2; i++)
 			for (j = 0; j < PER_THREAD; j++) {
 				d_list_t *l = d_hash_rec_find(t, &w[i].recs[j].key, 8);
