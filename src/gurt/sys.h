@@ -6,6 +6,10 @@
 #include <gurt/atomic.h>
 #include <gurt/types.h>
 #include <gurt/list.h>
+#include <gurt/dlog.h>
+#include <gurt/debug_setup.h>
+#include <gurt/debug.h>
+#include <gurt/fault_inject.h>
 #if __has_include(<gurt/list.h>)
 #include <gurt/list.h>
 #endif
