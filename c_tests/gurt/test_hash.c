@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <daos_errno.h>
+#include <gurt/common.h>
 #include <gurt/hash.h>
 
 /* Callbacks have the table's signatures and ignore some arguments. */
@@ -965,11 +966,177 @@ test_threads_anonym(void **state)
 	}
 }
 
+/* Values computed by upstream's C hash functions. */
+static const struct { unsigned len; uint64_t s0, s1; } murmur_ref[] = {
+    {0, 0x0ULL, 0xf56f7bcd78c1069aULL},
+    {1, 0xd5d347e79e917eaULL, 0xa960bcdf1d6c610aULL},
+    {2, 0xd21ee89a263f14b8ULL, 0x1d74072de37143ULL},
+    {3, 0xeb79fa711a44bb47ULL, 0x80174ae7d00adf40ULL},
+    {4, 0x866263788ab3e2f7ULL, 0xe38b531811a37c69ULL},
+    {5, 0x5f8d8a456a9c8043ULL, 0x251296031d39d8b9ULL},
+    {6, 0xe7ad9f53809bd8c6ULL, 0xeb6201e6a62ac64aULL},
+    {7, 0x83d6d69c8462799cULL, 0x739575541679bcULL},
+    {8, 0x30d784eb06d314dfULL, 0xa963a96550008870ULL},
+    {9, 0x5c59b94e255faddaULL, 0x6dfdc96d1132c36cULL},
+    {10, 0xdcca98cd23163bb1ULL, 0x72b8462c682da36dULL},
+    {11, 0xfea4bec4a0a2bb73ULL, 0xa2e0cd0e622042c8ULL},
+    {12, 0x524b47e3110038a4ULL, 0x831a6ef37fed6664ULL},
+    {13, 0x47a39d60c70099b9ULL, 0xc3a8ee5a1ae6b71bULL},
+    {14, 0xeac2be32e929b548ULL, 0xf98825839a5e26b7ULL},
+    {15, 0xd69656f62c12eb42ULL, 0xa832e17328dc4ab1ULL},
+    {16, 0x9f365ec0adfe3bc9ULL, 0xe469fef49519d636ULL},
+    {17, 0xeb75eefb93381ce5ULL, 0x7dedbe575755033eULL},
+    {18, 0x67fd19b244e48f77ULL, 0x46324a8c51ac6b05ULL},
+    {19, 0xc68f7923ad19e7bULL, 0xf1393f2dee12fc7fULL},
+    {20, 0x95aaafc3402f88c5ULL, 0x2b001c0776f4be91ULL},
+    {21, 0x59ad69e4f794cf2fULL, 0x213a1df1f6c45e21ULL},
+    {22, 0x336beab9a6080731ULL, 0x7e8353abda45e422ULL},
+    {23, 0x8122a1021eea8273ULL, 0x602ae3a4a26c381bULL},
+    {24, 0x38a480013c0649bfULL, 0x474a1dea43310f36ULL},
+    {25, 0x8800599d73c2703dULL, 0xe8de6178346cda3bULL},
+    {26, 0xc535107a869aaa08ULL, 0x9d66db0860318095ULL},
+    {27, 0xa971b2c397e459ceULL, 0x77baace24a9708bbULL},
+    {28, 0x542e6cac27dd534dULL, 0xff57019c4794fef7ULL},
+    {29, 0x6488d49175902225ULL, 0x7d66fdfa7eddad6bULL},
+    {30, 0x72cf5178d031ecd8ULL, 0x178dd20e338e43b2ULL},
+    {31, 0xebd3aacf38be7371ULL, 0x73780dc178f8c098ULL},
+    {32, 0xf0cd6f6c5128ed8bULL, 0x8b9225533703cf1eULL},
+    {33, 0x63b6791edb74512fULL, 0x9b5092584e36867cULL},
+    {34, 0xba3fe555e416d2f8ULL, 0xe86c225844dc24e8ULL},
+    {35, 0x99fa9b2fb6743dd8ULL, 0xf9b37722d165b7b7ULL},
+    {36, 0xda75aa0b5d4903a6ULL, 0x6d444ef0752d17afULL},
+    {37, 0xb4c439e796513cb0ULL, 0x49870b4c5b57344fULL},
+    {38, 0x89cb247c82927e15ULL, 0x8be8a23b6bbd6286ULL},
+    {39, 0x5a284be892addd51ULL, 0x920ba01f28ce081bULL},
+    {40, 0x3f02fd73fe9f6912ULL, 0x55dac3267a4fb8a2ULL},
+};
+static const struct { uint64_t key; uint32_t n, b; } jump_ref[] = {
+    {0x0ULL, 1u, 0u},
+    {0x0ULL, 2u, 0u},
+    {0x0ULL, 3u, 0u},
+    {0x0ULL, 7u, 0u},
+    {0x0ULL, 10u, 0u},
+    {0x0ULL, 100u, 0u},
+    {0x0ULL, 1000u, 0u},
+    {0x0ULL, 65536u, 0u},
+    {0x0ULL, 4294967295u, 2147483648u},
+    {0x0ULL, 0u, 4294967295u},
+    {0x1ULL, 1u, 0u},
+    {0x1ULL, 2u, 0u},
+    {0x1ULL, 3u, 0u},
+    {0x1ULL, 7u, 6u},
+    {0x1ULL, 10u, 6u},
+    {0x1ULL, 100u, 55u},
+    {0x1ULL, 1000u, 549u},
+    {0x1ULL, 65536u, 21134u},
+    {0x1ULL, 4294967295u, 3094789146u},
+    {0x1ULL, 0u, 4294967295u},
+    {0x2ULL, 1u, 0u},
+    {0x2ULL, 2u, 0u},
+    {0x2ULL, 3u, 0u},
+    {0x2ULL, 7u, 6u},
+    {0x2ULL, 10u, 6u},
+    {0x2ULL, 100u, 62u},
+    {0x2ULL, 1000u, 338u},
+    {0x2ULL, 65536u, 3927u},
+    {0x2ULL, 4294967295u, 2616496271u},
+    {0x2ULL, 0u, 4294967295u},
+    {0x2aULL, 1u, 0u},
+    {0x2aULL, 2u, 1u},
+    {0x2aULL, 3u, 2u},
+    {0x2aULL, 7u, 2u},
+    {0x2aULL, 10u, 2u},
+    {0x2aULL, 100u, 43u},
+    {0x2aULL, 1000u, 571u},
+    {0x2aULL, 65536u, 5747u},
+    {0x2aULL, 4294967295u, 1603940301u},
+    {0x2aULL, 0u, 4294967295u},
+    {0xdeadbeefULL, 1u, 0u},
+    {0xdeadbeefULL, 2u, 1u},
+    {0xdeadbeefULL, 3u, 2u},
+    {0xdeadbeefULL, 7u, 5u},
+    {0xdeadbeefULL, 10u, 5u},
+    {0xdeadbeefULL, 100u, 87u},
+    {0xdeadbeefULL, 1000u, 285u},
+    {0xdeadbeefULL, 65536u, 64244u},
+    {0xdeadbeefULL, 4294967295u, 1452406526u},
+    {0xdeadbeefULL, 0u, 4294967295u},
+    {0xffffffffffffffffULL, 1u, 0u},
+    {0xffffffffffffffffULL, 2u, 1u},
+    {0xffffffffffffffffULL, 3u, 2u},
+    {0xffffffffffffffffULL, 7u, 2u},
+    {0xffffffffffffffffULL, 10u, 9u},
+    {0xffffffffffffffffULL, 100u, 92u},
+    {0xffffffffffffffffULL, 1000u, 313u},
+    {0xffffffffffffffffULL, 65536u, 18311u},
+    {0xffffffffffffffffULL, 4294967295u, 2680453518u},
+    {0xffffffffffffffffULL, 0u, 4294967295u},
+    {0x123456789abcdef0ULL, 1u, 0u},
+    {0x123456789abcdef0ULL, 2u, 0u},
+    {0x123456789abcdef0ULL, 3u, 2u},
+    {0x123456789abcdef0ULL, 7u, 4u},
+    {0x123456789abcdef0ULL, 10u, 4u},
+    {0x123456789abcdef0ULL, 100u, 33u},
+    {0x123456789abcdef0ULL, 1000u, 399u},
+    {0x123456789abcdef0ULL, 65536u, 55019u},
+    {0x123456789abcdef0ULL, 4294967295u, 4066565665u},
+    {0x123456789abcdef0ULL, 0u, 4294967295u},
+    {0x8000000000000000ULL, 1u, 0u},
+    {0x8000000000000000ULL, 2u, 1u},
+    {0x8000000000000000ULL, 3u, 1u},
+    {0x8000000000000000ULL, 7u, 5u},
+    {0x8000000000000000ULL, 10u, 5u},
+    {0x8000000000000000ULL, 100u, 84u},
+    {0x8000000000000000ULL, 1000u, 453u},
+    {0x8000000000000000ULL, 65536u, 53854u},
+    {0x8000000000000000ULL, 4294967295u, 1119800965u},
+    {0x8000000000000000ULL, 0u, 4294967295u},
+};
+
+/* The exported hash functions, bit-exact with upstream (placement and telemetry keys). */
+static void
+test_hash_functions(void **state)
+{
+	static const uint64_t srch[] = {10, 20, 20, 30, 40, 1000};
+	unsigned char         buf[40];
+	size_t                i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 11);
+	for (i = 0; i < sizeof(murmur_ref) / sizeof(murmur_ref[0]); i++) {
+		assert_int_equal(d_hash_murmur64(buf, murmur_ref[i].len, 0), murmur_ref[i].s0);
+		assert_int_equal(d_hash_murmur64(buf, murmur_ref[i].len, 0xdead1234), murmur_ref[i].s1);
+	}
+	for (i = 0; i < sizeof(jump_ref) / sizeof(jump_ref[0]); i++)
+		assert_int_equal(d_hash_jump(jump_ref[i].key, jump_ref[i].n), jump_ref[i].b);
+	assert_int_equal(d_hash_mix64(0), 0x77cfa1eef01bca90ULL);
+	assert_int_equal(d_hash_mix64(0xdeadbeef), 0x386f2a5f36b257cbULL);
+	assert_int_equal(d_hash_mix64(UINT64_MAX), 0x1f89206e3f8ec794ULL);
+	assert_int_equal(d_hash_mix96(1, 2, 3), 0xb7b48902);
+	assert_int_equal(d_hash_mix96(0xffffffff, 0x12345678, 0x9abcdef0), 0x6402c1f1);
+	assert_int_equal(d_hash_string_u32("", 0), 5381);
+	assert_int_equal(d_hash_string_u32("hello", 5), 261238937);
+	assert_int_equal(d_hash_string_u32("daos_engine", 11), 3013580321u);
+	assert_int_equal(d_hash_string_u32("\xff\xfe\x80", 3), 193663202);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 6, 0), 0);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 6, 20), 2);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 6, 39), 3);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 6, 999), 4);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 6, 5000), 5);
+	assert_int_equal(d_hash_srch_u64((uint64_t *)srch, 2, 25), 1);
+	/* NULL inputs: nothing to read */
+	assert_int_equal(d_hash_srch_u64(NULL, 3, 25), 0);
+	assert_int_equal(d_hash_string_u32(NULL, 4), 5381);
+	assert_int_equal(d_hash_murmur64(NULL, 0, 0), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_constants),     cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_constants),     cmocka_unit_test(test_hash_functions),
+	    cmocka_unit_test(test_modes),
 	    cmocka_unit_test(test_glock_fallback), cmocka_unit_test(test_min_ops),
 	    cmocka_unit_test(test_find_insert),   cmocka_unit_test(test_ephemeral),
 	    cmocka_unit_test(test_ndecref),       cmocka_unit_test(test_lru),
