@@ -196,6 +196,10 @@ test_limits(void **state)
 		d_slab_restock(c);
 		assert_int_equal(c->st_free_count, 2);
 		assert_int_equal(c->st_pending_count, 4);
+		/* reclaim still frees them all, two at a time */
+		assert_false(d_slab_reclaim(&slab));
+		assert_int_equal(c->st_count, 0);
+		assert_int_equal(c->st_pending_count, 0);
 	}
 	d_slab_destroy(&slab); /* frees both types and every idle descriptor */
 }

@@ -424,18 +424,26 @@ pub fn reclaim(slab: Slab) -> bool {
     slab.lock();
     for t in types(slab) {
         t.lock();
-        restock_locked(t, t.get(Field::Count));
-        let head = t.free_head();
-        while !head.is_empty() {
-            let l = head.next();
-            let d = t.desc_of(l);
-            if t.call_release(d) {
-                t.add(Field::Release, 1);
+        // Pending descriptors reach the free list through a reset. A type with
+        // sr_max_free_desc moves at most that many at a time, so repeat until nothing is
+        // left to move (upstream moves once and leaves the rest pending for ever).
+        loop {
+            restock_locked(t, t.get(Field::Count));
+            let head = t.free_head();
+            if head.is_empty() {
+                break;
             }
-            l.unlink();
-            d.free();
-            t.add(Field::Free, -1);
-            t.add(Field::Count, -1);
+            while !head.is_empty() {
+                let l = head.next();
+                let d = t.desc_of(l);
+                if t.call_release(d) {
+                    t.add(Field::Release, 1);
+                }
+                l.unlink();
+                d.free();
+                t.add(Field::Free, -1);
+                t.add(Field::Count, -1);
+            }
         }
         if t.get(Field::Count) != 0 {
             tracing::info!(target: "mem", "{} active descriptors of slab type {:p}", t.get(Field::Count), t.as_ptr());
