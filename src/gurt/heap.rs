@@ -563,3 +563,49 @@ mod tests {
         });
     }
 }
+
+#[cfg(test)]
+mod heap_tests {
+    use super::*;
+
+    #[repr(C)]
+    struct Item {
+        prio: u32,
+        node: sys::d_binheap_node,
+    }
+
+    unsafe extern "C" fn less(a: *mut sys::d_binheap_node, b: *mut sys::d_binheap_node) -> bool {
+        let off = std::mem::offset_of!(Item, node);
+        // SAFETY: the test's nodes are inside Items.
+        unsafe { (*a.byte_sub(off).cast::<Item>()).prio < (*b.byte_sub(off).cast::<Item>()).prio }
+    }
+
+    #[test]
+    fn sorts_across_the_second_level() {
+        let mut ops = sys::d_binheap_ops { hop_compare: Some(less), ..Default::default() };
+        let h = Heap::alloc().unwrap();
+        assert_eq!(create(h, sys::DBH_FT_NOLOCK, 0, std::ptr::null_mut(), &mut ops), 0);
+        let n = 3 * SIZE + 7;
+        let mut items: Vec<Item> =
+            (0..n).map(|i| Item { prio: i.wrapping_mul(2654435761) % 10007, node: Default::default() }).collect();
+        for it in items.iter_mut() {
+            // SAFETY: the items outlive the heap's use of them.
+            assert_eq!(insert(h, unsafe { Node::from_ptr(&mut it.node) }.unwrap()), 0);
+        }
+        assert_eq!(h.count(), n);
+        assert_eq!(h.hwm(), 4 * SIZE);
+        let mut last = 0;
+        for _ in 0..n {
+            let e = remove_root(h).unwrap();
+            assert_eq!(e.idx(), POISON);
+            // SAFETY: as in `less`.
+            let p = unsafe { (*e.as_ptr().byte_sub(std::mem::offset_of!(Item, node)).cast::<Item>()).prio };
+            assert!(p >= last);
+            last = p;
+        }
+        assert_eq!(remove_root(h), None);
+        assert_eq!(find(h, 0), None);
+        h.teardown(true);
+        h.dealloc();
+    }
+}

@@ -36,7 +36,7 @@ mod raw {
     pub struct Type(NonNull<sys::d_slab_type>);
 
     /// A descriptor: `sr_size` bytes on the libc heap with a `d_list_t` at `sr_offset`.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
     pub struct Desc(NonNull<c_void>);
 
     /// The counters of a type.
@@ -566,3 +566,71 @@ pub fn restock(t: Type) {
     t.unlock();
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::c_void;
+
+    #[repr(C)]
+    struct D {
+        v: u64,
+        link: sys::d_list_t,
+    }
+
+    unsafe extern "C" fn reset(p: *mut c_void) -> bool {
+        // SAFETY: descriptors of this test's type are `D`s.
+        unsafe { (*p.cast::<D>()).v += 1 };
+        true
+    }
+
+    fn reg() -> sys::d_slab_reg {
+        sys::d_slab_reg {
+            sr_reset: Some(reset),
+            sr_name: c"d".as_ptr().cast_mut(),
+            sr_size: size_of::<D>() as c_int,
+            sr_offset: std::mem::offset_of!(D, link) as c_int,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn acquire_release_restock_counts() {
+        let mut s: Box<sys::d_slab> = Box::default();
+        // SAFETY: a boxed slab that outlives its use here.
+        let slab = unsafe { Slab::from_ptr(&mut *s) }.unwrap();
+        assert_eq!(init(slab), 0);
+        let t = register(slab, &reg(), std::ptr::null_mut()).unwrap();
+        assert_eq!((t.get(Field::Count), t.get(Field::Free)), (1, 1));
+        let a = acquire(t).unwrap();
+        let b = acquire(t).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(t.get(Field::OpInit), 1);
+        release(t, a);
+        release(t, b);
+        assert_eq!(t.get(Field::Pending), 2);
+        restock(t);
+        assert_eq!(t.get(Field::NoRestockHwm), 2);
+        assert_eq!(t.get(Field::Pending), 0);
+        assert_eq!(t.get(Field::Free), 3);
+        assert_eq!(t.get(Field::Reset), 2);
+        assert!(!reclaim(slab));
+        assert_eq!(t.get(Field::Count), 0);
+        destroy(slab);
+    }
+
+    #[test]
+    fn registration_checks_the_layout() {
+        let mut s: Box<sys::d_slab> = Box::default();
+        // SAFETY: as above.
+        let slab = unsafe { Slab::from_ptr(&mut *s) }.unwrap();
+        assert_eq!(init(slab), 0);
+        let mut r = reg();
+        r.sr_name = std::ptr::null_mut();
+        assert_eq!(register(slab, &r, std::ptr::null_mut()).err(), Some(-(sys::DER_INVAL as c_int)));
+        let mut r = reg();
+        r.sr_offset = r.sr_size - 8;
+        assert_eq!(register(slab, &r, std::ptr::null_mut()).err(), Some(-(sys::DER_INVAL as c_int)));
+        destroy(slab);
+    }
+}

@@ -3,6 +3,11 @@
 //!
 //! Upstream asserts on most NULL arguments; here a NULL table, link or key is refused the way
 //! the function can say so: -DER_INVAL, NULL or false, and nothing for void functions.
+//!
+//! # Safety
+//! Every pointer argument must be NULL or point to what the header says (a live, initialised
+//! object of that type); that is C's contract with gurt, so it is stated here once.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
@@ -276,7 +281,7 @@ pub unsafe extern "C" fn d_hash_rec_ndecref(htable: *mut d_hash_table, count: c_
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_unlinked(l: *mut d_list_t) -> bool {
-    link(l).is_none_or(Link::is_empty)
+    link(l).map_or(true, Link::is_empty)
 }
 
 #[no_mangle]
@@ -365,7 +370,7 @@ pub unsafe extern "C" fn d_hhash_link_putref(hh: *mut d_hhash, h: *mut d_hlink) 
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hhash_link_empty(h: *mut d_hlink) -> bool {
-    hlink(h).is_none_or(|h| handles::rlink_empty(h.rlink()))
+    hlink(h).map_or(true, |h| handles::rlink_empty(h.rlink()))
 }
 
 #[no_mangle]
@@ -426,7 +431,7 @@ pub unsafe extern "C" fn d_uhash_ulink_init(u: *mut d_ulink, ops: *mut d_ulink_o
 
 #[no_mangle]
 pub unsafe extern "C" fn d_uhash_link_empty(u: *mut d_ulink) -> bool {
-    ulink(u).is_none_or(|u| handles::rlink_empty(u.rlink()))
+    ulink(u).map_or(true, |u| handles::rlink_empty(u.rlink()))
 }
 
 #[no_mangle]

@@ -1,5 +1,10 @@
 //! Exports of upstream `heap.c`. NULL heaps and nodes are refused (-DER_INVAL, NULL or
 //! nothing, as upstream does where it checks, and also where upstream would dereference).
+//!
+//! # Safety
+//! Every pointer argument must be NULL or point to what the header says (a live, initialised
+//! object of that type); that is C's contract with gurt, so it is stated here once.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_int, c_void};
 

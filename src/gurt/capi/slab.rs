@@ -1,5 +1,10 @@
 //! Exports of upstream `slab.c`. NULL slabs, types, registrations or descriptors are refused
 //! (-DER_INVAL, NULL, false, or nothing) where upstream would dereference them.
+//!
+//! # Safety
+//! Every pointer argument must be NULL or point to what the header says (a live, initialised
+//! object of that type); that is C's contract with gurt, so it is stated here once.
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_int, c_void};
 

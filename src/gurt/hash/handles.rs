@@ -363,3 +363,59 @@ pub fn uhash_lookup(t: Table, uuid: &[u8; 16], cmp_args: *mut c_void) -> Option<
     // SAFETY: links of a UUID table are ul_link.rl_link of live ulinks.
     t.find(k).map(|l| unsafe { ULink::of_rlink(RLink::of_link(l)) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_the_type_in_the_low_bits() {
+        assert_eq!(make_key(1, 1), 0x11);
+        assert_eq!(make_key(0x1234, 3), 0x12343);
+        assert_eq!(make_key(5, 0x1f), 0x5f, "types are masked to D_HTYPE_BITS");
+        assert_eq!(key_type(0x12343), 3);
+        assert!(key_isptr(0x1000));
+        assert!(!key_isptr(0x1001));
+        assert_eq!(key_type(0x1000), sys::D_HTYPE_PTR as c_int);
+    }
+
+    #[repr(C)]
+    struct Handle {
+        hl: sys::d_hlink,
+    }
+
+    #[test]
+    fn handle_table_life_cycle() {
+        let hh = hhash_create(0, 4).unwrap();
+        // SAFETY: just created, destroyed at the end of the test.
+        let hhr = unsafe { &mut *hh.as_ptr() };
+        let mut hs: Vec<Box<Handle>> = (0..5).map(|_| Box::new(Handle { hl: Default::default() })).collect();
+        let links: Vec<HLink> = hs
+            .iter_mut()
+            // SAFETY: boxed handles that outlive the table's use of them.
+            .map(|h| unsafe { HLink::from_ptr(&mut h.hl) }.unwrap())
+            .collect();
+        for (i, &h) in links.iter().enumerate() {
+            hlink_init(h, std::ptr::null_mut());
+            assert_eq!(h.rlink().refs(), 1);
+            hhash_insert(hhr, h, 1);
+            assert_eq!(h.key(), make_key(i as u64 + 1, 1));
+            assert_eq!(h.rlink().refs(), 2);
+        }
+        assert_eq!(hhash_set_ptrtype(hhr), -(sys::DER_ALREADY as c_int));
+        assert_eq!(hhash_lookup(hhr, links[3].key()), Some(links[3]));
+        hhash_putref(hhr, links[3]);
+        let mut seen = 0;
+        assert_eq!(hhash_traverse(hhr, 1, |_| { seen += 1; 0 }), 0);
+        assert_eq!(seen, 5);
+        assert!(hhash_delete(hhr, links[0]));
+        assert!(!hhash_delete(hhr, links[0]));
+        assert_eq!(hhash_lookup(hhr, links[0].key()), None);
+        assert_eq!(links[0].rlink().refs(), 1);
+        hhash_destroy(hh);
+        for h in &links {
+            assert_eq!(h.rlink().refs(), 1);
+            assert!(!rlink_empty(h.rlink()));
+        }
+    }
+}

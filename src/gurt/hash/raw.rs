@@ -393,6 +393,8 @@ impl Table {
         self.ops().hop_rec_hash.is_some()
     }
 
+    // `arg` is passed through to the caller's callback, never dereferenced here.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn key_init(self, link: Link, arg: *mut c_void) {
         if let Some(f) = self.ops().hop_key_init {
             // SAFETY: as for key_cmp; `arg` is the caller's, passed through.
@@ -759,6 +761,8 @@ impl ULink {
     }
 
     /// The extra comparison of the link's ops (true without one).
+    // `cmp_args` is passed through to the caller's callback, never dereferenced here.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn call_cmp(self, cmp_args: *mut c_void) -> bool {
         // SAFETY: ul_ops is NULL or the caller's live ops.
         unsafe {

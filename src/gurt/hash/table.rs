@@ -411,3 +411,236 @@ impl Table {
         LockKind::of(self.feats())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The table driven from Rust the way C drives it: records embed a d_list_t and the
+    //! callbacks are C-ABI functions.
+    use super::*;
+    use crate::hash::raw::{Key, Link, LockKind, Table};
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+
+    #[repr(C)]
+    struct Rec {
+        key: u64,
+        link: sys::d_list_t,
+        refs: AtomicU32,
+    }
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+
+    fn rec_of(l: *mut sys::d_list_t) -> &'static Rec {
+        // SAFETY: test tables only ever link the `link` of a live Rec.
+        unsafe { &*l.byte_sub(std::mem::offset_of!(Rec, link)).cast::<Rec>() }
+    }
+
+    unsafe extern "C" fn cmp(_: *mut sys::d_hash_table, l: *mut sys::d_list_t, k: *const c_void, _: u32) -> bool {
+        // SAFETY: keys are u64s.
+        rec_of(l).key == unsafe { *k.cast::<u64>() }
+    }
+    unsafe extern "C" fn khash(_: *mut sys::d_hash_table, k: *const c_void, _: u32) -> u32 {
+        // SAFETY: keys are u64s.
+        unsafe { *k.cast::<u64>() as u32 }
+    }
+    unsafe extern "C" fn rhash(_: *mut sys::d_hash_table, l: *mut sys::d_list_t) -> u32 {
+        rec_of(l).key as u32
+    }
+    unsafe extern "C" fn addref(_: *mut sys::d_hash_table, l: *mut sys::d_list_t) {
+        rec_of(l).refs.fetch_add(1, Relaxed);
+    }
+    unsafe extern "C" fn decref(_: *mut sys::d_hash_table, l: *mut sys::d_list_t) -> bool {
+        rec_of(l).refs.fetch_sub(1, Relaxed) == 1
+    }
+    unsafe extern "C" fn free(_: *mut sys::d_hash_table, _: *mut sys::d_list_t) {
+        FREED.fetch_add(1, Relaxed);
+    }
+
+    fn ops(rec_hash: bool) -> Box<sys::d_hash_table_ops_t> {
+        Box::new(sys::d_hash_table_ops_t {
+            hop_key_cmp: Some(cmp),
+            hop_key_hash: Some(khash),
+            hop_rec_hash: if rec_hash { Some(rhash) } else { None },
+            hop_rec_addref: Some(addref),
+            hop_rec_decref: Some(decref),
+            hop_rec_free: Some(free),
+            ..Default::default()
+        })
+    }
+
+    struct Fixture {
+        t: Box<sys::d_hash_table>,
+        ops: Box<sys::d_hash_table_ops_t>,
+        // Boxed: the table links the records by address.
+        #[allow(clippy::vec_box)]
+        recs: Vec<Box<Rec>>,
+    }
+
+    impl Fixture {
+        fn new(feats: u32, bits: u32, rec_hash: bool, n: u64) -> Fixture {
+            let mut f = Fixture { t: Box::default(), ops: ops(rec_hash), recs: Vec::new() };
+            let ops_p: *mut sys::d_hash_table_ops_t = &mut *f.ops;
+            assert_eq!(f.table().create(feats, bits, std::ptr::null_mut(), ops_p, true, rec_hash), 0);
+            for k in 0..n {
+                let mut r = Box::new(Rec { key: k, link: Default::default(), refs: AtomicU32::new(0) });
+                let p: *mut sys::d_list_t = &mut r.link;
+                // SAFETY: a fresh node of a boxed record that outlives the table.
+                unsafe { Link::from_ptr(p) }.unwrap().init();
+                f.recs.push(r);
+            }
+            f
+        }
+        fn table(&mut self) -> Table {
+            // SAFETY: the boxed table lives as long as the fixture.
+            unsafe { Table::from_ptr(&mut *self.t) }.unwrap()
+        }
+        fn link(&mut self, i: usize) -> Link {
+            // SAFETY: a record of the fixture.
+            unsafe { Link::from_ptr(&mut self.recs[i].link) }.unwrap()
+        }
+        fn key(&self, i: usize) -> Key {
+            // SAFETY: the record's key field lives as long as the fixture.
+            unsafe { Key::new((&self.recs[i].key as *const u64).cast(), 8) }
+        }
+        fn refs(&self, i: usize) -> u32 {
+            self.recs[i].refs.load(Relaxed)
+        }
+    }
+
+    #[test]
+    fn lock_kind_precedence() {
+        assert_eq!(LockKind::of(0), LockKind::Spin);
+        assert_eq!(LockKind::of(sys::D_HASH_FT_MUTEX), LockKind::Mutex);
+        assert_eq!(LockKind::of(sys::D_HASH_FT_RWLOCK), LockKind::RwLock);
+        assert_eq!(LockKind::of(sys::D_HASH_FT_MUTEX | sys::D_HASH_FT_RWLOCK), LockKind::Mutex);
+        assert_eq!(LockKind::of(sys::D_HASH_FT_NOLOCK | sys::D_HASH_FT_MUTEX), LockKind::None);
+    }
+
+    #[test]
+    fn reference_rules_in_every_lock_mode() {
+        for feats in [0, sys::D_HASH_FT_MUTEX, sys::D_HASH_FT_RWLOCK, sys::D_HASH_FT_NOLOCK, GLOCK] {
+            let mut f = Fixture::new(feats, 4, true, 40);
+            let t = f.table();
+            assert_eq!(t.lock_kind(), LockKind::of(feats));
+            for i in 0..40 {
+                let l = f.link(i);
+                assert_eq!(t.insert(f.key(i), l, true), 0);
+                assert_eq!(f.refs(i), 1);
+                assert_eq!(t.insert(f.key(i), l, true), -(sys::DER_EXIST as c_int));
+            }
+            for i in 0..40 {
+                assert_eq!(t.find(f.key(i)), Some(f.link(i)));
+                assert_eq!(f.refs(i), 2);
+                t.rec_decref(f.link(i));
+            }
+            let before = FREED.load(Relaxed);
+            for i in 0..40 {
+                assert!(t.delete(f.key(i)));
+                assert!(!t.delete(f.key(i)));
+                assert_eq!(f.refs(i), 0);
+            }
+            assert!(FREED.load(Relaxed) >= before + 40);
+            assert!(t.is_empty());
+            assert_eq!(t.destroy(false), 0);
+            assert!(!t.initialised());
+        }
+    }
+
+    #[test]
+    fn locked_tables_without_rec_hash_use_one_lock() {
+        let mut f = Fixture::new(0, 3, false, 1);
+        assert_eq!(f.table().feats(), GLOCK);
+        let t = f.table();
+        assert_eq!(t.destroy(true), 0);
+        let mut f = Fixture::new(NOLOCK, 3, false, 1);
+        assert_eq!(f.table().feats(), NOLOCK);
+        assert_eq!(f.table().destroy(true), 0);
+    }
+
+    #[test]
+    fn lru_moves_found_records_to_the_front() {
+        let mut f = Fixture::new(LRU, 0, true, 3);
+        let t = f.table();
+        for i in 0..3 {
+            let l = f.link(i);
+            assert_eq!(t.insert(f.key(i), l, true), 0);
+        }
+        let head = t.bucket(0);
+        assert_eq!(head.next(), f.link(2));
+        assert_eq!(t.find(f.key(0)), Some(f.link(0)));
+        assert_eq!(head.next(), f.link(0));
+        assert!(t.evict(f.key(0)));
+        assert_eq!(head.prev(), f.link(0));
+        assert!(!t.evict_at(f.link(0)));
+        assert!(t.evict_at(f.link(1)));
+        assert_eq!(head.prev(), f.link(1));
+        assert_eq!(t.destroy(true), 0);
+    }
+
+    #[test]
+    fn ephemeral_tables_hold_no_reference() {
+        let mut f = Fixture::new(EPHEMERAL, 2, true, 1);
+        let t = f.table();
+        f.recs[0].refs.store(1, Relaxed);
+        let l = f.link(0);
+        assert_eq!(t.insert(f.key(0), l, true), 0);
+        assert_eq!(f.refs(0), 1);
+        let before = FREED.load(Relaxed);
+        t.rec_decref(l);
+        assert!(l.is_empty(), "the last reference unlinks the record");
+        assert!(FREED.load(Relaxed) > before);
+        assert_eq!(t.find(f.key(0)), None);
+        assert_eq!(t.destroy(false), 0);
+    }
+
+    #[test]
+    fn ndecref_refuses_non_positive_counts_and_reports_overdraw() {
+        let mut f = Fixture::new(0, 2, true, 1);
+        let t = f.table();
+        let l = f.link(0);
+        assert_eq!(t.insert(f.key(0), l, true), 0);
+        t.rec_addref(l);
+        t.rec_addref(l);
+        assert_eq!(t.rec_ndecref(0, l), -(sys::DER_INVAL as c_int));
+        assert_eq!(t.rec_ndecref(-3, l), -(sys::DER_INVAL as c_int));
+        assert_eq!(t.rec_ndecref(2, l), 0);
+        assert_eq!(f.refs(0), 1);
+        assert!(t.delete_at(l));
+        t.rec_addref(l);
+        assert_eq!(t.rec_ndecref(5, l), -(sys::DER_INVAL as c_int));
+        assert_eq!(f.refs(0), 0);
+        assert_eq!(t.destroy(false), 0);
+    }
+
+    #[test]
+    fn traverse_stops_at_the_first_nonzero() {
+        let mut f = Fixture::new(sys::D_HASH_FT_RWLOCK, 3, true, 20);
+        let t = f.table();
+        for i in 0..20 {
+            let l = f.link(i);
+            assert_eq!(t.insert(f.key(i), l, false), 0);
+        }
+        let mut n = 0;
+        assert_eq!(t.traverse(|_| { n += 1; 0 }), 0);
+        assert_eq!(n, 20);
+        let mut n = 0;
+        assert_eq!(t.traverse(|_| { n += 1; if n == 5 { 9 } else { 0 } }), 9);
+        assert_eq!(n, 5);
+        assert!(t.first().is_some());
+        assert_eq!(t.destroy(false), -(sys::DER_BUSY as c_int));
+        assert_eq!(t.destroy(true), 0);
+        assert_eq!(t.traverse(|_| 0), -(sys::DER_UNINIT as c_int));
+        assert_eq!(t.first(), None);
+        assert_eq!(t.destroy(true), -(sys::DER_UNINIT as c_int));
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let mut t: Box<sys::d_hash_table> = Box::default();
+        // SAFETY: a boxed table struct.
+        let h = unsafe { Table::from_ptr(&mut *t) }.unwrap();
+        let mut o = ops(true);
+        assert_eq!(h.create(0, 2, std::ptr::null_mut(), &mut *o, false, true), -(sys::DER_INVAL as c_int));
+        assert_eq!(h.create(0, 32, std::ptr::null_mut(), &mut *o, true, true), -(sys::DER_INVAL as c_int));
+        assert!(!h.initialised());
+    }
+}
