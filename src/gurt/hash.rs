@@ -110,7 +110,10 @@ pub fn jump(mut key: u64, num_buckets: u32) -> u32 {
         b = j;
         key = key.wrapping_mul(2862933555777941757).wrapping_add(1);
         // The same double arithmetic as the reference, then truncation toward zero.
-        j = ((b + 1) as f64 * ((1i64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+        let f = (b + 1) as f64 * ((1i64 << 31) as f64 / ((key >> 33) + 1) as f64);
+        // SAFETY: f is finite and below 2^63: b + 1 < 2^32 and the factor is at most 2^31, so
+        // the unchecked conversion (C's truncation, without `as`'s saturation checks) is exact.
+        j = unsafe { f.to_int_unchecked::<i64>() };
     }
     b as u32
 }
