@@ -312,7 +312,7 @@ pub fn init(slab: Slab) -> c_int {
     if rc != 0 {
         return rc;
     }
-    tracing::debug!(target: "mem", "creating a data slab manager");
+    tracing::debug!(target: "misc", "creating a data slab manager");
     slab.set_initialised();
     0
 }
@@ -320,7 +320,7 @@ pub fn init(slab: Slab) -> c_int {
 fn dump(t: Type) {
     let name = t.reg().sr_name;
     tracing::debug!(
-        target: "mem",
+        target: "misc",
         "slab type {:p} ({:p}): size {} offset {}; free {} pending {} total {}; \
          init {} reset {} release {}; on-path init {} reset {}; no-restock {} hwm {}",
         t.as_ptr(), name, t.reg().sr_size, t.reg().sr_offset,
@@ -353,7 +353,7 @@ pub fn destroy(slab: Slab) {
     }
     types(slab).for_each(dump);
     if reclaim(slab) {
-        tracing::warn!(target: "mem", "slab allocator has active objects");
+        tracing::warn!(target: "misc", "slab allocator has active objects");
     }
     let head = slab.types_head();
     while !head.is_empty() {
@@ -362,16 +362,16 @@ pub fn destroy(slab: Slab) {
         // SAFETY: as in `types`.
         let t = unsafe { Type::of_type_link(l) };
         if t.get(Field::Count) != 0 {
-            tracing::warn!(target: "mem", "freeing slab type with active objects");
+            tracing::warn!(target: "misc", "freeing slab type with active objects");
         }
         let rc = t.dealloc();
         if rc != 0 {
-            tracing::error!(target: "mem", "failed to destroy a slab type lock: {rc}");
+            tracing::error!(target: "misc", "failed to destroy a slab type lock: {rc}");
         }
     }
     let rc = slab.fini_lock();
     if rc != 0 {
-        tracing::error!(target: "mem", "failed to destroy the slab lock: {rc}");
+        tracing::error!(target: "misc", "failed to destroy the slab lock: {rc}");
     }
 }
 
@@ -406,7 +406,7 @@ fn restock_locked(t: Type, count: c_int) -> c_int {
             l.add_after(t.free_head());
             t.add(Field::Free, 1);
         } else {
-            tracing::info!(target: "mem", "slab entry {:p} failed reset", d.as_ptr());
+            tracing::info!(target: "misc", "slab entry {:p} failed reset", d.as_ptr());
             t.add(Field::Count, -1);
             d.free();
         }
@@ -446,7 +446,7 @@ pub fn reclaim(slab: Slab) -> bool {
             }
         }
         if t.get(Field::Count) != 0 {
-            tracing::info!(target: "mem", "{} active descriptors of slab type {:p}", t.get(Field::Count), t.as_ptr());
+            tracing::info!(target: "misc", "{} active descriptors of slab type {:p}", t.get(Field::Count), t.as_ptr());
             active = true;
         }
         t.unlock();
@@ -461,7 +461,7 @@ fn create(t: Type) -> Option<Desc> {
     t.add(Field::Init, 1);
     t.call_init(d);
     if t.call_reset(d) == Some(false) {
-        tracing::info!(target: "mem", "slab entry {:p} failed reset", d.as_ptr());
+        tracing::info!(target: "misc", "slab entry {:p} failed reset", d.as_ptr());
         d.free();
         return None;
     }
@@ -490,7 +490,7 @@ pub fn register(slab: Slab, reg: &sys::d_slab_reg, arg: *mut c_void) -> Result<T
         || reg.sr_offset < 0
         || reg.sr_offset as usize + size_of::<sys::d_list_t>() > reg.sr_size as usize
     {
-        tracing::error!(target: "mem", "slab type: list entry at {} outside {} bytes", reg.sr_offset, reg.sr_size);
+        tracing::error!(target: "misc", "slab type: list entry at {} outside {} bytes", reg.sr_offset, reg.sr_size);
         return Err(-(sys::DER_INVAL as c_int));
     }
     let t = Type::alloc(slab, reg, arg)?;
@@ -537,8 +537,8 @@ pub fn acquire(t: Type) -> Option<Desc> {
     t.unlock();
     match d {
         Some(_) => {}
-        None if at_limit => tracing::info!(target: "mem", "slab descriptor limit hit"),
-        None => tracing::warn!(target: "mem", "slab failed to allocate a descriptor"),
+        None if at_limit => tracing::info!(target: "misc", "slab descriptor limit hit"),
+        None => tracing::warn!(target: "misc", "slab failed to allocate a descriptor"),
     }
     d
 }
