@@ -92,8 +92,7 @@ mod raw {
 
     /// One zeroed indirection array of DBH_SIZE pointers on the libc heap.
     fn new_array<T>() -> Option<*mut *mut T> {
-        // SAFETY: calloc has no preconditions.
-        let p = unsafe { libc::calloc(SIZE as usize, size_of::<*mut T>()) };
+        let p = crate::hash::raw::alloc_zeroed(SIZE as usize, size_of::<*mut T>());
         (!p.is_null()).then_some(p.cast())
     }
 

@@ -242,9 +242,8 @@ mod raw {
         /// A new zeroed descriptor of sr_size bytes.
         pub fn alloc_desc(self) -> Option<Desc> {
             let size = self.reg().sr_size.max(0) as usize;
-            // SAFETY: calloc has no preconditions; at least one byte so a size-0 type still
-            // gets distinct descriptors.
-            NonNull::new(unsafe { libc::calloc(1, size.max(1)) }).map(Desc)
+            // At least one byte, so descriptors are distinct.
+            NonNull::new(crate::hash::raw::alloc_zeroed(1, size.max(1))).map(Desc)
         }
 
         /// The descriptor whose list entry is `l`.

@@ -475,7 +475,7 @@ impl Table {
             (*t).ht_priv = priv_;
             (*t).ht_locks = ptr::null_mut();
             let buckets =
-                libc::calloc(nr, size_of::<sys::d_hash_bucket>()) as *mut sys::d_hash_bucket;
+                alloc_zeroed(nr, size_of::<sys::d_hash_bucket>()) as *mut sys::d_hash_bucket;
             (*t).ht_buckets = buckets;
             if buckets.is_null() {
                 return -(sys::DER_NOMEM as c_int);
@@ -499,7 +499,7 @@ impl Table {
                 return rc;
             }
             let locks =
-                libc::calloc(nr, size_of::<sys::d_hash_lock>()) as *mut sys::d_hash_lock;
+                alloc_zeroed(nr, size_of::<sys::d_hash_lock>()) as *mut sys::d_hash_lock;
             if locks.is_null() {
                 libc::free(buckets.cast());
                 (*t).ht_buckets = ptr::null_mut();
@@ -806,11 +806,19 @@ impl UuidKey {
     }
 }
 
+/// Every allocation of the hash tables, heaps and slabs: zeroed, on the libc heap (C may free
+/// what gurt hands it; d_free is free), NULL on failure. Upstream's D_ALLOC also consults
+/// the memory fault-injection attribute; that hook belongs here.
+pub fn alloc_zeroed(n: usize, size: usize) -> *mut c_void {
+    // SAFETY: calloc has no preconditions and checks n * size for overflow.
+    unsafe { libc::calloc(n, size) }
+}
+
 /// A zeroed `T` on the libc heap (C may free what gurt hands it, and d_free is free).
 pub fn calloc_one<T>() -> Option<NonNull<T>> {
     // SAFETY: calloc has no preconditions; the result is NULL or a zeroed, suitably aligned
     // block of size_of::<T>() bytes (malloc alignment covers every type used here).
-    NonNull::new(unsafe { libc::calloc(1, size_of::<T>()) }.cast())
+    NonNull::new(alloc_zeroed(1, size_of::<T>()).cast())
 }
 
 /// Frees what [`calloc_one`] (or C's calloc) returned.
