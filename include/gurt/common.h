@@ -1015,7 +1015,7 @@ d_signal_stack_enable(bool enabled);
 
 /* Installs the signal handlers if so configured. */
 void
-d_signal_register();
+d_signal_register(void);
 
 #if defined(__cplusplus)
 }

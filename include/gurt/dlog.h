@@ -206,8 +206,8 @@ d_log(int flags, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Allocates a facility named aname/lname (or returns the existing one of that name): its
- * number, or -1. */
+/* Allocates a new facility named aname/lname (DD_SUBSYS decides whether it is enabled): its
+ * number, or -1 when the log is closed or memory runs out. */
 int
 d_log_allocfacility(const char *aname, const char *lname);
 
@@ -279,11 +279,15 @@ d_log_disable_logging(void);
 void
 d_log_reset(void);
 
-/* Exported by libgurt.so.4 though upstream's header does not declare them. */
+/* Exported by libgurt.so.4 though upstream's header does not declare them: naming a facility,
+ * whether DD_SUBSYS enables a facility name, and the debug-bit and debug-group tables (gurt's
+ * seven bits, then ten slots for d_log_dbg_bit_alloc; ten group slots). */
 int
 d_log_namefacility(int facility, const char *aname, const char *lname);
 bool
 d_logfac_is_enabled(const char *fac_name);
+extern struct d_debug_bit d_dbg_bit_dict[17];
+extern struct d_debug_grp d_dbg_grp_dict[10];
 
 #if defined(__cplusplus)
 }
