@@ -48,14 +48,6 @@ on_exit_(struct d_binheap *h, struct d_binheap_node *e)
 static struct d_binheap_ops ops      = {.hop_enter = on_enter, .hop_exit = on_exit_, .hop_compare = cmp};
 static struct d_binheap_ops cmp_only = {.hop_compare = cmp};
 
-/* d_binheap_size() logs through D_ERROR, whose d_log_xst libgurt does not export yet (the
- * dlog port): read the count it returns directly until then. */
-static int
-heap_size(struct d_binheap *h)
-{
-	return h == NULL ? -DER_INVAL : (int)h->d_bh_nodes_cnt;
-}
-
 static uint64_t
 lcg(uint64_t *s)
 {
@@ -67,7 +59,7 @@ lcg(uint64_t *s)
 static void
 check_heap(struct d_binheap *h)
 {
-	uint32_t i, n = heap_size(h);
+	uint32_t i, n = d_binheap_size(h);
 
 	for (i = 0; i < n; i++) {
 		struct d_binheap_node *e = d_binheap_find(h, i);
@@ -115,7 +107,7 @@ test_sort_three_levels(void **state)
 		it[i].prio = lcg(&seed);
 		assert_int_equal(d_binheap_insert(h, &it[i].node), 0);
 	}
-	assert_int_equal(heap_size(h), n);
+	assert_int_equal(d_binheap_size(h), n);
 	assert_false(d_binheap_is_empty(h));
 	assert_true(h->d_bh_hwm >= n && h->d_bh_hwm % DBH_SIZE == 0);
 	assert_non_null(h->d_bh_nodes1);
@@ -160,10 +152,10 @@ test_remove_any(void **state)
 		assert_int_equal(it[i].exited, 1);
 		check_heap(&h);
 	}
-	assert_int_equal(heap_size(&h), 200);
+	assert_int_equal(d_binheap_size(&h), 200);
 	/* removing a node that is not in the heap changes nothing */
 	d_binheap_remove(&h, &it[0].node);
-	assert_int_equal(heap_size(&h), 200);
+	assert_int_equal(d_binheap_size(&h), 200);
 	assert_int_equal(it[0].exited, 1);
 	n = 0;
 	while (!d_binheap_is_empty(&h)) {
@@ -189,7 +181,7 @@ test_enter_refuses(void **state)
 	(void)state;
 	assert_int_equal(d_binheap_create(DBH_FT_RWLOCK, 1, NULL, &ops, &h), 0);
 	assert_int_equal(d_binheap_insert(h, &a.node), -DER_BUSY);
-	assert_int_equal(heap_size(h), 0);
+	assert_int_equal(d_binheap_size(h), 0);
 	assert_int_equal(d_binheap_insert(h, &b.node), 0);
 	assert_ptr_equal(d_binheap_root(h), &b.node);
 	assert_ptr_equal(d_binheap_remove_root(h), &b.node);
@@ -214,7 +206,7 @@ test_bad_args(void **state)
 	assert_int_equal(d_binheap_create_inplace(0, 0, NULL, &no_cmp, &h), -DER_INVAL);
 	assert_int_equal(d_binheap_create_inplace(0, 0, NULL, &ops, NULL), -DER_INVAL);
 	assert_int_equal(d_binheap_insert(NULL, &a.node), -DER_INVAL);
-	assert_int_equal(heap_size(NULL), -DER_INVAL);
+	assert_int_equal(d_binheap_size(NULL), -DER_INVAL);
 	assert_true(d_binheap_is_empty(NULL));
 	assert_null(d_binheap_find(NULL, 0));
 	assert_null(d_binheap_root(NULL));
@@ -281,7 +273,7 @@ test_threads(void **state)
 			assert_int_equal(w[i].errors, 0);
 		}
 		check_heap(h);
-		assert_int_equal(heap_size(h), 2 * (PER_THREAD - (PER_THREAD + 2) / 3));
+		assert_int_equal(d_binheap_size(h), 2 * (PER_THREAD - (PER_THREAD + 2) / 3));
 		while (!d_binheap_is_empty(h)) {
 			struct d_binheap_node *e = d_binheap_remove_root(h);
 

@@ -128,7 +128,7 @@ impl Table {
         let idx = self.key_idx(key);
         self.lock(idx, false);
         let rc = if exclusive && self.search(idx, key, Lru::Stay).is_some() {
-            tracing::debug!(target: "mem", "duplicate key");
+            tracing::trace!(target: "mem", "duplicate key");
             der(sys::DER_EXIST)
         } else {
             self.link_in(idx, link);
@@ -397,7 +397,7 @@ impl Table {
             let head = self.bucket(idx);
             while !head.is_empty() {
                 if !force {
-                    tracing::debug!(target: "mem", "hash table not empty");
+                    tracing::trace!(target: "mem", "hash table not empty");
                     return der(sys::DER_BUSY);
                 }
                 self.delete_at(head.next());
