@@ -531,6 +531,11 @@ test_traverse(void **state)
 	assert_int_equal(d_hash_table_destroy(t, false), 0);
 
 	memset(&zero, 0, sizeof(zero));
+	/* a zeroed (or destroyed) table is refused, never dereferenced */
+	assert_null(d_hash_rec_find(&zero, &n, sizeof(n)));
+	assert_int_equal(d_hash_rec_insert(&zero, &n, sizeof(n), &r[0].link, true), -DER_INVAL);
+	assert_false(d_hash_rec_delete_at(&zero, &r[0].link));
+	d_hash_rec_addref(&zero, &r[0].link);
 	assert_int_equal(d_hash_table_traverse(&zero, count_cb, &n), -DER_UNINIT);
 	assert_int_equal(d_hash_table_destroy_inplace(&zero, false), -DER_UNINIT);
 	assert_null(d_hash_rec_first(&zero));

@@ -29,6 +29,17 @@ fn table(p: *mut d_hash_table) -> Option<Table> {
     unsafe { Table::from_ptr(p) }
 }
 
+/// A table the record operations may use: initialised (not zeroed storage, not destroyed).
+fn live(p: *mut d_hash_table) -> Option<Table> {
+    table(p).filter(|t| {
+        let ok = t.initialised();
+        if !ok {
+            tracing::error!(target: "mem", "d_hash_table {:p} not initialised (NULL buckets)", t.as_ptr());
+        }
+        ok
+    })
+}
+
 fn link(p: *mut d_list_t) -> Option<Link> {
     // SAFETY: see above.
     unsafe { Link::from_ptr(p) }
@@ -183,7 +194,7 @@ pub unsafe extern "C" fn d_hash_table_destroy(htable: *mut d_hash_table, force: 
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_find(htable: *mut d_hash_table, k: *const c_void, ksize: c_uint) -> *mut d_list_t {
-    match (table(htable), key(k, ksize)) {
+    match (live(htable), key(k, ksize)) {
         (Some(t), Some(k)) => t.find(k).map_or(ptr::null_mut(), Link::as_ptr),
         _ => ptr::null_mut(),
     }
@@ -196,7 +207,7 @@ pub unsafe extern "C" fn d_hash_rec_find_insert(
     ksize: c_uint,
     l: *mut d_list_t,
 ) -> *mut d_list_t {
-    match (table(htable), key(k, ksize), link(l)) {
+    match (live(htable), key(k, ksize), link(l)) {
         (Some(t), Some(k), Some(l)) => t.find_insert(k, l).as_ptr(),
         _ => ptr::null_mut(),
     }
@@ -210,7 +221,7 @@ pub unsafe extern "C" fn d_hash_rec_insert(
     l: *mut d_list_t,
     exclusive: bool,
 ) -> c_int {
-    match (table(htable), key(k, ksize), link(l)) {
+    match (live(htable), key(k, ksize), link(l)) {
         (Some(t), Some(k), Some(l)) => t.insert(k, l, exclusive),
         _ => EINVAL,
     }
@@ -218,7 +229,7 @@ pub unsafe extern "C" fn d_hash_rec_insert(
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_insert_anonym(htable: *mut d_hash_table, l: *mut d_list_t, arg: *mut c_void) -> c_int {
-    match (table(htable), link(l)) {
+    match (live(htable), link(l)) {
         (Some(t), Some(l)) => t.insert_anonym(l, arg),
         _ => EINVAL,
     }
@@ -226,7 +237,7 @@ pub unsafe extern "C" fn d_hash_rec_insert_anonym(htable: *mut d_hash_table, l: 
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_delete(htable: *mut d_hash_table, k: *const c_void, ksize: c_uint) -> bool {
-    match (table(htable), key(k, ksize)) {
+    match (live(htable), key(k, ksize)) {
         (Some(t), Some(k)) => t.delete(k),
         _ => false,
     }
@@ -234,7 +245,7 @@ pub unsafe extern "C" fn d_hash_rec_delete(htable: *mut d_hash_table, k: *const 
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_delete_at(htable: *mut d_hash_table, l: *mut d_list_t) -> bool {
-    match (table(htable), link(l)) {
+    match (live(htable), link(l)) {
         (Some(t), Some(l)) => t.delete_at(l),
         _ => false,
     }
@@ -242,7 +253,7 @@ pub unsafe extern "C" fn d_hash_rec_delete_at(htable: *mut d_hash_table, l: *mut
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_evict(htable: *mut d_hash_table, k: *const c_void, ksize: c_uint) -> bool {
-    match table(htable) {
+    match live(htable) {
         Some(t) if t.feats() & crate::sys::D_HASH_FT_LRU == 0 => false,
         Some(t) => key(k, ksize).is_some_and(|k| t.evict(k)),
         None => false,
@@ -251,7 +262,7 @@ pub unsafe extern "C" fn d_hash_rec_evict(htable: *mut d_hash_table, k: *const c
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_evict_at(htable: *mut d_hash_table, l: *mut d_list_t) -> bool {
-    match (table(htable), link(l)) {
+    match (live(htable), link(l)) {
         (Some(t), Some(l)) => t.evict_at(l),
         _ => false,
     }
@@ -259,21 +270,21 @@ pub unsafe extern "C" fn d_hash_rec_evict_at(htable: *mut d_hash_table, l: *mut 
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_addref(htable: *mut d_hash_table, l: *mut d_list_t) {
-    if let (Some(t), Some(l)) = (table(htable), link(l)) {
+    if let (Some(t), Some(l)) = (live(htable), link(l)) {
         t.rec_addref(l)
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_decref(htable: *mut d_hash_table, l: *mut d_list_t) {
-    if let (Some(t), Some(l)) = (table(htable), link(l)) {
+    if let (Some(t), Some(l)) = (live(htable), link(l)) {
         t.rec_decref(l)
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hash_rec_ndecref(htable: *mut d_hash_table, count: c_int, l: *mut d_list_t) -> c_int {
-    match (table(htable), link(l)) {
+    match (live(htable), link(l)) {
         (Some(t), Some(l)) => t.rec_ndecref(count, l),
         _ => EINVAL,
     }
@@ -441,21 +452,21 @@ pub unsafe extern "C" fn d_uhash_link_last_ref(u: *mut d_ulink) -> bool {
 
 #[no_mangle]
 pub unsafe extern "C" fn d_uhash_link_addref(htable: *mut d_hash_table, u: *mut d_ulink) {
-    if let (Some(t), Some(u)) = (table(htable), ulink(u)) {
+    if let (Some(t), Some(u)) = (live(htable), ulink(u)) {
         t.rec_addref(u.rlink().link())
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn d_uhash_link_putref(htable: *mut d_hash_table, u: *mut d_ulink) {
-    if let (Some(t), Some(u)) = (table(htable), ulink(u)) {
+    if let (Some(t), Some(u)) = (live(htable), ulink(u)) {
         t.rec_decref(u.rlink().link())
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn d_uhash_link_delete(htable: *mut d_hash_table, u: *mut d_ulink) {
-    if let (Some(t), Some(u)) = (table(htable), ulink(u)) {
+    if let (Some(t), Some(u)) = (live(htable), ulink(u)) {
         t.delete_at(u.rlink().link());
     }
 }
@@ -467,7 +478,7 @@ pub unsafe extern "C" fn d_uhash_link_insert(
     cmp_args: *mut c_void,
     u: *mut d_ulink,
 ) -> c_int {
-    match (table(htable), uuid(key), ulink(u)) {
+    match (live(htable), uuid(key), ulink(u)) {
         (Some(t), Some(k), Some(u)) => handles::uhash_insert(t, k, cmp_args, u),
         _ => EINVAL,
     }
@@ -475,7 +486,7 @@ pub unsafe extern "C" fn d_uhash_link_insert(
 
 #[no_mangle]
 pub unsafe extern "C" fn d_uhash_link_lookup(htable: *mut d_hash_table, key: *mut d_uuid, cmp_args: *mut c_void) -> *mut d_ulink {
-    match (table(htable), uuid(key)) {
+    match (live(htable), uuid(key)) {
         (Some(t), Some(k)) => handles::uhash_lookup(t, k, cmp_args).map_or(ptr::null_mut(), ULink::as_ptr),
         _ => ptr::null_mut(),
     }
