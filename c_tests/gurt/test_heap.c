@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <pthread.h>
 #include <cmocka.h>
 
@@ -214,6 +215,12 @@ test_bad_args(void **state)
 	d_binheap_remove(NULL, &a.node);
 	d_binheap_destroy(NULL);
 	d_binheap_destroy_inplace(NULL);
+
+	/* a zeroed (never created, or destroyed) heap */
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(d_binheap_insert(&h, &a.node), -DER_UNINIT);
+	assert_null(d_binheap_remove_root(&h));
+	assert_null(d_binheap_find(&h, 0));
 
 	assert_int_equal(d_binheap_create_inplace(0, 0, NULL, &cmp_only, &h), 0);
 	assert_int_equal(d_binheap_insert(&h, NULL), -DER_INVAL);

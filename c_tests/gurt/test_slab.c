@@ -255,9 +255,11 @@ test_bad_args(void **state)
 	d_slab_destroy(NULL);
 	d_slab_destroy(&slab);
 
-	/* destroying a slab that was never initialised does nothing */
+	/* a slab that was never initialised: nothing to destroy, reclaim or register into */
 	memset(&slab, 0, sizeof(slab));
 	d_slab_destroy(&slab);
+	assert_false(d_slab_reclaim(&slab));
+	assert_int_equal(d_slab_register(&slab, &reg, NULL, &t), -DER_UNINIT);
 }
 
 #define PER_THREAD 3000

@@ -133,6 +133,12 @@ mod raw {
             }
         }
 
+        /// Whether create has run (and destroy has not): the callbacks are set.
+        pub fn created(self) -> bool {
+            // SAFETY: live heap.
+            unsafe { !(*self.h()).d_bh_ops.is_null() }
+        }
+
         #[inline(always)]
         pub fn feats(self) -> u32 {
             // SAFETY: live heap; feats change only in create/destroy.
@@ -474,6 +480,10 @@ fn sink(h: Heap, e: Node) -> bool {
 }
 
 pub fn insert(h: Heap, e: Node) -> c_int {
+    if !h.created() {
+        tracing::error!(target: "mem", "binheap {:p} not created", h.as_ptr());
+        return der(sys::DER_UNINIT);
+    }
     h.lock(false);
     let idx = h.count();
     if idx == h.hwm() {

@@ -419,6 +419,10 @@ fn restock_locked(t: Type, count: c_int) -> c_int {
 
 /// d_slab_reclaim: frees every idle descriptor; true when some are still in use.
 pub fn reclaim(slab: Slab) -> bool {
+    if !slab.initialised() {
+        tracing::error!(target: "misc", "slab not initialised");
+        return false;
+    }
     let mut active = false;
     slab.lock();
     for t in types(slab) {
@@ -484,6 +488,10 @@ fn create_many(t: Type) {
 pub fn register(slab: Slab, reg: &sys::d_slab_reg, arg: *mut c_void) -> Result<Type, c_int> {
     if reg.sr_name.is_null() {
         return Err(-(sys::DER_INVAL as c_int));
+    }
+    if !slab.initialised() {
+        tracing::error!(target: "misc", "slab not initialised");
+        return Err(-(sys::DER_UNINIT as c_int));
     }
     if reg.sr_size <= 0
         || reg.sr_offset < 0
