@@ -54,9 +54,9 @@ fn key(k: *const c_void, ksize: c_uint) -> Option<Key> {
     Some(unsafe { Key::new(k, ksize) })
 }
 
-fn hhash<'a>(p: *mut d_hhash) -> Option<&'a mut HHash> {
+fn hhash<'a>(p: *mut d_hhash) -> Option<&'a HHash> {
     // SAFETY: a struct d_hhash * is always an HHash from d_hhash_create.
-    unsafe { p.cast::<HHash>().as_mut() }
+    unsafe { p.cast::<HHash>().as_ref() }
 }
 
 fn hlink(p: *mut d_hlink) -> Option<HLink> {
@@ -335,7 +335,7 @@ pub unsafe extern "C" fn d_hhash_set_ptrtype(hh: *mut d_hhash) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn d_hhash_is_ptrtype(hh: *mut d_hhash) -> bool {
-    hhash(hh).is_some_and(|h| h.ptrtype)
+    hhash(hh).is_some_and(|h| h.ptrtype.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 #[no_mangle]

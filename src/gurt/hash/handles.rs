@@ -196,11 +196,11 @@ pub fn hhash_create(feats: u32, bits: u32) -> Result<NonNull<HHash>, c_int> {
     let p = raw::calloc_one::<HHash>().ok_or(-(sys::DER_NOMEM as c_int))?;
     // SAFETY: a fresh zeroed HHash that only this function knows; `table` is its field.
     let hh = unsafe { &mut *p.as_ptr() };
-    let t = unsafe { Table::from_ptr(&mut hh.table) }.expect("non-NULL");
+    let t = unsafe { Table::from_ptr(hh.table.get()) }.expect("non-NULL");
     match t.create(feats, bits, std::ptr::null_mut(), HH_OPS.as_mut_ptr(), true, true) {
         0 => {
             hh.cookie.store(1, Relaxed);
-            hh.ptrtype = false;
+            hh.ptrtype.store(false, Relaxed);
             Ok(p)
         }
         rc => {
@@ -213,7 +213,7 @@ pub fn hhash_create(feats: u32, bits: u32) -> Result<NonNull<HHash>, c_int> {
 
 pub fn hhash_table(hh: &HHash) -> Table {
     // SAFETY: the embedded table of a live HHash, initialised by hhash_create.
-    unsafe { Table::from_ptr((&hh.table as *const sys::d_hash_table).cast_mut()) }.expect("non-NULL")
+    unsafe { Table::from_ptr(hh.table.get()) }.expect("non-NULL")
 }
 
 pub fn hhash_destroy(hh: NonNull<HHash>) {
@@ -224,12 +224,12 @@ pub fn hhash_destroy(hh: NonNull<HHash>) {
     unsafe { raw::free_one(hh) };
 }
 
-pub fn hhash_set_ptrtype(hh: &mut HHash) -> c_int {
-    if !hh.ptrtype && !hhash_table(hh).is_empty() {
+pub fn hhash_set_ptrtype(hh: &HHash) -> c_int {
+    if !hh.ptrtype.load(Relaxed) && !hhash_table(hh).is_empty() {
         tracing::error!(target: "mem", "handle table not empty with non-pointer handles");
         return -(sys::DER_ALREADY as c_int);
     }
-    hh.ptrtype = true;
+    hh.ptrtype.store(true, Relaxed);
     0
 }
 
@@ -249,7 +249,7 @@ pub fn hhash_insert(hh: &HHash, h: HLink, htype: c_int) {
         return;
     }
     let t = hhash_table(hh);
-    if hh.ptrtype {
+    if hh.ptrtype.load(Relaxed) {
         let key = h.as_ptr() as usize as u64;
         if htype != sys::D_HTYPE_PTR as c_int || !key_isptr(key) {
             tracing::error!(target: "mem", "pointer table takes only even D_HTYPE_PTR handles");
@@ -274,7 +274,7 @@ pub fn hhash_lookup(hh: &HHash, key: u64) -> Option<HLink> {
             tracing::error!(target: "mem", "NULL pointer handle key");
             return None;
         }
-        if !hh.ptrtype {
+        if !hh.ptrtype.load(Relaxed) {
             tracing::error!(target: "mem", "pointer key looked up in a non-pointer table");
             return None;
         }
@@ -308,7 +308,7 @@ pub fn hhash_putref(hh: &HHash, h: HLink) {
 
 pub fn hhash_delete(hh: &HHash, h: HLink) -> bool {
     if key_isptr(h.key()) {
-        if !hh.ptrtype {
+        if !hh.ptrtype.load(Relaxed) {
             tracing::error!(target: "mem", "pointer handle deleted from a non-pointer table");
             return false;
         }
@@ -388,7 +388,7 @@ mod tests {
     fn handle_table_life_cycle() {
         let hh = hhash_create(0, 4).unwrap();
         // SAFETY: just created, destroyed at the end of the test.
-        let hhr = unsafe { &mut *hh.as_ptr() };
+        let hhr = unsafe { &*hh.as_ptr() };
         let mut hs: Vec<Box<Handle>> = (0..5).map(|_| Box::new(Handle { hl: Default::default() })).collect();
         let links: Vec<HLink> = hs
             .iter_mut()

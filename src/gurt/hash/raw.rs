@@ -634,8 +634,10 @@ impl RLink {
 #[repr(C)]
 pub struct HHash {
     pub cookie: std::sync::atomic::AtomicU64,
-    pub table: sys::d_hash_table,
-    pub ptrtype: bool,
+    /// The generic table (C and the table code write it through raw pointers).
+    pub table: std::cell::UnsafeCell<sys::d_hash_table>,
+    /// Pointer mode (C's bool; atomic so shared references may read it while it is set).
+    pub ptrtype: std::sync::atomic::AtomicBool,
 }
 
 impl HHash {
@@ -648,15 +650,6 @@ impl HHash {
         // SAFETY: by the contract `t` sits at offset_of!(HHash, table) inside a live HHash.
         unsafe { &*t.as_ptr().byte_sub(offset_of!(HHash, table)).cast::<HHash>() }
     }
-}
-
-/// Reads `hl_key` of the d_hlink containing `r`.
-///
-/// # Safety
-/// `r` must be the `hl_link` of a live `struct d_hlink`.
-pub unsafe fn hlink_key(r: RLink) -> u64 {
-    // SAFETY: by the contract, hl_link sits at offset 0 of a live d_hlink.
-    unsafe { (*r.as_ptr().byte_sub(offset_of!(sys::d_hlink, hl_link)).cast::<sys::d_hlink>()).hl_key }
 }
 
 /// Pointers into a `struct d_hlink`.
