@@ -24,51 +24,72 @@ const EINVAL: c_int = -(DER_INVAL as c_int);
 // SAFETY (every conversion below): C hands gurt pointers to its own live tables, records and
 // keys, as the header documents; a NULL is caught by the Option. A table pointer is a table
 // that d_hash_table_create(_inplace) initialised (or, for create, storage to initialise).
+#[inline(always)]
 fn table(p: *mut d_hash_table) -> Option<Table> {
     // SAFETY: see above.
     unsafe { Table::from_ptr(p) }
 }
 
-/// A table the record operations may use: initialised (not zeroed storage, not destroyed).
-fn live(p: *mut d_hash_table) -> Option<Table> {
-    table(p).filter(|t| {
-        let ok = t.initialised();
-        if !ok {
-            tracing::error!(target: "mem", "d_hash_table {:p} not initialised (NULL buckets)", t.as_ptr());
-        }
-        ok
-    })
+#[cold]
+#[inline(never)]
+fn uninitialised(t: Table) {
+    tracing::error!(target: "mem", "d_hash_table {:p} not initialised (NULL buckets)", t.as_ptr());
 }
 
+#[cold]
+#[inline(never)]
+fn bad_key() {
+    tracing::error!(target: "mem", "NULL or empty hash key");
+}
+
+/// A table the record operations may use: initialised (not zeroed storage, not destroyed).
+#[inline(always)]
+fn live(p: *mut d_hash_table) -> Option<Table> {
+    match table(p) {
+        Some(t) if t.initialised() => Some(t),
+        Some(t) => {
+            uninitialised(t);
+            None
+        }
+        None => None,
+    }
+}
+
+#[inline(always)]
 fn link(p: *mut d_list_t) -> Option<Link> {
     // SAFETY: see above.
     unsafe { Link::from_ptr(p) }
 }
 
+#[inline(always)]
 fn key(k: *const c_void, ksize: c_uint) -> Option<Key> {
     if k.is_null() || ksize == 0 {
-        tracing::error!(target: "mem", "NULL or empty hash key");
+        bad_key();
         return None;
     }
     // SAFETY: see above: the caller's key has ksize bytes.
     Some(unsafe { Key::new(k, ksize) })
 }
 
+#[inline(always)]
 fn hhash<'a>(p: *mut d_hhash) -> Option<&'a HHash> {
     // SAFETY: a struct d_hhash * is always an HHash from d_hhash_create.
     unsafe { p.cast::<HHash>().as_ref() }
 }
 
+#[inline(always)]
 fn hlink(p: *mut d_hlink) -> Option<HLink> {
     // SAFETY: see above.
     unsafe { HLink::from_ptr(p) }
 }
 
+#[inline(always)]
 fn ulink(p: *mut d_ulink) -> Option<ULink> {
     // SAFETY: see above.
     unsafe { ULink::from_ptr(p) }
 }
 
+#[inline(always)]
 fn uuid<'a>(p: *mut d_uuid) -> Option<&'a [u8; 16]> {
     // SAFETY: see above.
     unsafe { p.as_ref() }.map(|u| &u.uuid)

@@ -324,6 +324,7 @@ impl Table {
     }
 
     /// Whether init has run and fini has not (the buckets exist).
+    #[inline(always)]
     pub fn initialised(self) -> bool {
         self.has_buckets()
     }

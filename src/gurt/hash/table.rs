@@ -112,6 +112,7 @@ impl Table {
         self.init(feats, bits, priv_, ops, glock)
     }
 
+    #[inline(always)]
     pub fn find(self, key: Key) -> Option<Link> {
         let idx = self.key_idx(key);
         let lru = self.feats() & LRU != 0;
@@ -124,6 +125,7 @@ impl Table {
         found
     }
 
+    #[inline(always)]
     pub fn insert(self, key: Key, link: Link, exclusive: bool) -> c_int {
         let idx = self.key_idx(key);
         self.lock(idx, false);
@@ -138,6 +140,7 @@ impl Table {
         rc
     }
 
+    #[inline(always)]
     pub fn find_insert(self, key: Key, link: Link) -> Link {
         let idx = self.key_idx(key);
         self.lock(idx, false);
@@ -186,6 +189,7 @@ impl Table {
         0
     }
 
+    #[inline(always)]
     pub fn delete(self, key: Key) -> bool {
         let idx = self.key_idx(key);
         self.lock(idx, false);
@@ -198,6 +202,7 @@ impl Table {
         found.is_some()
     }
 
+    #[inline(always)]
     pub fn delete_at(self, link: Link) -> bool {
         let locked = self.feats() & NOLOCK == 0;
         let idx = if locked { self.rec_idx(link) } else { 0 };
@@ -242,6 +247,7 @@ impl Table {
         moved
     }
 
+    #[inline(always)]
     pub fn rec_addref(self, link: Link) {
         let locked = self.feats() & NOLOCK == 0;
         let idx = if locked { self.rec_idx(link) } else { 0 };
@@ -268,6 +274,7 @@ impl Table {
         }
     }
 
+    #[inline(always)]
     pub fn rec_decref(self, link: Link) {
         let f = self.feats();
         let locked = f & NOLOCK == 0;
