@@ -421,6 +421,7 @@ pub fn create(h: Heap, feats: u32, count: u32, priv_: *mut std::ffi::c_void, ops
     rc
 }
 
+#[inline(always)]
 pub fn find(h: Heap, idx: u32) -> Option<Node> {
     h.lock(true);
     let n = (idx < h.count()).then(|| h.get(idx));
@@ -479,6 +480,7 @@ fn sink(h: Heap, e: Node) -> bool {
     moved
 }
 
+#[inline(always)]
 pub fn insert(h: Heap, e: Node) -> c_int {
     if !h.created() {
         tracing::error!(target: "mem", "binheap {:p} not created", h.as_ptr());
@@ -507,6 +509,7 @@ pub fn insert(h: Heap, e: Node) -> c_int {
     0
 }
 
+#[inline(always)]
 fn remove_locked(h: Heap, e: Node) {
     let n = h.count();
     let cur = e.idx();
@@ -527,12 +530,14 @@ fn remove_locked(h: Heap, e: Node) {
     h.exit(e);
 }
 
+#[inline(always)]
 pub fn remove(h: Heap, e: Node) {
     h.lock(false);
     remove_locked(h, e);
     h.unlock();
 }
 
+#[inline(always)]
 pub fn remove_root(h: Heap) -> Option<Node> {
     h.lock(false);
     let e = (h.count() > 0).then(|| h.get(0));

@@ -516,6 +516,7 @@ pub fn register(slab: Slab, reg: &sys::d_slab_reg, arg: *mut c_void) -> Result<T
 }
 
 /// d_slab_acquire.
+#[inline(always)]
 pub fn acquire(t: Type) -> Option<Desc> {
     let mut at_limit = false;
     t.lock();
@@ -551,6 +552,7 @@ pub fn acquire(t: Type) -> Option<Desc> {
 }
 
 /// d_slab_release.
+#[inline(always)]
 pub fn release(t: Type, d: Desc) {
     let l = t.entry_of(d);
     t.lock();

@@ -13,11 +13,13 @@ use crate::sys::{d_binheap, d_binheap_node, d_binheap_ops};
 
 // SAFETY (every conversion): C passes its own live heap (created by d_binheap_create*) and
 // live nodes, as heap.h documents; NULL is caught by the Option.
+#[inline(always)]
 fn heap_of(p: *mut d_binheap) -> Option<Heap> {
     // SAFETY: see above.
     unsafe { Heap::from_ptr(p) }
 }
 
+#[inline(always)]
 fn node_of(p: *mut d_binheap_node) -> Option<Node> {
     // SAFETY: see above.
     unsafe { Node::from_ptr(p) }

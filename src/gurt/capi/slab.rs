@@ -15,11 +15,13 @@ const EINVAL: c_int = -(DER_INVAL as c_int);
 
 // SAFETY (every conversion): C passes its own live slab, registered type and descriptors of
 // that type, as slab.h documents; NULL is caught by the Option.
+#[inline(always)]
 fn slab_of(p: *mut d_slab) -> Option<Slab> {
     // SAFETY: see above.
     unsafe { Slab::from_ptr(p) }
 }
 
+#[inline(always)]
 fn type_of(p: *mut d_slab_type) -> Option<Type> {
     // SAFETY: see above.
     unsafe { Type::from_ptr(p) }
