@@ -257,6 +257,16 @@ bench_hashfn(const struct opts *o)
 	for (r = 0; r < o->repeats; r++) {
 		double t0 = now_ns();
 
+		for (i = 0; i < o->ops; i++) {
+			key[0] = (unsigned char)i;
+			sink += d_hash_murmur64(key, 13, 7);
+		}
+		s[r] = (now_ns() - t0) / o->ops;
+	}
+	report("hashfn", "murmur64 13B", s, o->repeats);
+	for (r = 0; r < o->repeats; r++) {
+		double t0 = now_ns();
+
 		for (i = 0; i < o->ops; i++)
 			sink += d_hash_jump((uint64_t)i * 0x9e3779b97f4a7c15ULL, 1000);
 		s[r] = (now_ns() - t0) / o->ops;

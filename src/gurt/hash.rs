@@ -11,6 +11,7 @@ pub mod table;
 pub mod handles;
 
 /// Thomas Wang's 64-bit integer mix (upstream `d_hash_mix64`).
+#[inline]
 pub fn mix64(key: u64) -> u64 {
     let mut k = (!key).wrapping_add(key << 21);
     k ^= k >> 24;
@@ -22,6 +23,7 @@ pub fn mix64(key: u64) -> u64 {
 }
 
 /// Robert Jenkins' 96-bit mix, returning the mixed third word (upstream `d_hash_mix96`).
+#[inline]
 pub fn mix96(mut a: u32, mut b: u32, mut c: u32) -> u32 {
     // Three rounds of (subtract, subtract, xor-shift) on each word in turn; the shift
     // amounts and directions are Jenkins'.
@@ -47,6 +49,7 @@ pub fn mix96(mut a: u32, mut b: u32, mut c: u32) -> u32 {
 ///
 /// The bisection is upstream's (with duplicate entries it lands where upstream's lands). An
 /// empty slice has no answer; upstream reads before the array there, this returns 0.
+#[inline]
 pub fn srch_u64(hashes: &[u64], value: u64) -> u32 {
     if hashes.is_empty() {
         return 0;
@@ -77,6 +80,7 @@ const MUR_ROTATE: u32 = 47;
 
 /// MurmurHash64A (upstream `d_hash_murmur64`). Whole 64-bit words are read in native (little
 /// endian on DAOS's platforms) order, the tail bytes as MurmurHash64A does.
+#[inline]
 pub fn murmur64(key: &[u8], seed: u32) -> u64 {
     let len = key.len() as u32;
     let mut h = (seed as u64) ^ (len as u64).wrapping_mul(MUR_PRIME);
@@ -90,10 +94,30 @@ pub fn murmur64(key: &[u8], seed: u32) -> u64 {
         h = h.wrapping_mul(MUR_PRIME);
     }
     let tail = words.remainder();
-    if !tail.is_empty() {
-        for (i, &b) in tail.iter().enumerate() {
-            h ^= (b as u64) << (8 * i);
+    let n = tail.len();
+    if n > 0 {
+        // The tail bytes go in little-endian order (byte 0 lowest) whatever the host's
+        // order, as the reference's switch composes them.
+        let mut k = 0u64;
+        if n > 6 {
+            k ^= (tail[6] as u64) << 48;
         }
+        if n > 5 {
+            k ^= (tail[5] as u64) << 40;
+        }
+        if n > 4 {
+            k ^= (tail[4] as u64) << 32;
+        }
+        if n > 3 {
+            k ^= (tail[3] as u64) << 24;
+        }
+        if n > 2 {
+            k ^= (tail[2] as u64) << 16;
+        }
+        if n > 1 {
+            k ^= (tail[1] as u64) << 8;
+        }
+        h ^= k ^ tail[0] as u64;
         h = h.wrapping_mul(MUR_PRIME);
     }
     h ^= h >> MUR_ROTATE;
@@ -103,6 +127,7 @@ pub fn murmur64(key: &[u8], seed: u32) -> u64 {
 
 /// Lamping and Veach's jump consistent hash (upstream `d_hash_jump`): the bucket in
 /// `0..num_buckets` for `key`. With no buckets the answer is upstream's `u32::MAX`.
+#[inline]
 pub fn jump(mut key: u64, num_buckets: u32) -> u32 {
     let mut b: i64 = -1;
     let mut j: i64 = 0;
