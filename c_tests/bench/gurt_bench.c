@@ -27,6 +27,7 @@
 #include <gurt/common.h>
 #include <gurt/hash.h>
 #include <gurt/heap.h>
+#include <gurt/slab.h>
 
 struct opts {
 	int repeats; /* runs per case; the median is reported */
@@ -348,6 +349,50 @@ bench_binheap(const struct opts *o)
 	free(rem);
 }
 
+/* ---------------------------------------------------------------- slab */
+
+struct sdesc {
+	d_list_t link;
+	char     body[56];
+};
+
+static bool
+s_reset(void *d)
+{
+	((struct sdesc *)d)->body[0] = 0;
+	return true;
+}
+
+static void
+bench_slab(const struct opts *o)
+{
+	struct d_slab_reg reg = {.sr_reset = s_reset, POOL_TYPE_INIT(sdesc, link)};
+	double           *s   = calloc(o->repeats, sizeof(double));
+	void             *d[16];
+	int               r, i, j;
+
+	for (r = 0; r < o->repeats; r++) {
+		struct d_slab       slab;
+		struct d_slab_type *t;
+		double              t0;
+
+		if (d_slab_init(&slab, NULL) != 0 || d_slab_register(&slab, &reg, NULL, &t) != 0)
+			abort();
+		t0 = now_ns();
+		for (i = 0; i < o->ops / 16; i++) {
+			for (j = 0; j < 16; j++)
+				d[j] = d_slab_acquire(t);
+			for (j = 0; j < 16; j++)
+				d_slab_release(t, d[j]);
+			d_slab_restock(t);
+		}
+		s[r] = (now_ns() - t0) / ((o->ops / 16) * 16);
+		d_slab_destroy(&slab);
+	}
+	report("slab", "acquire+release (16, restock)", s, o->repeats);
+	free(s);
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static const struct {
@@ -357,6 +402,7 @@ static const struct {
     {"hash", bench_hash},
     {"hashfn", bench_hashfn},
     {"binheap", bench_binheap},
+    {"slab", bench_slab},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
