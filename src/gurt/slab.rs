@@ -391,6 +391,7 @@ fn restock_locked(t: Type, count: c_int) -> c_int {
     while l != head {
         let next = l.next();
         let d = t.desc_of(l);
+        tracing::debug!(target: "misc", "slab type {:p}: resetting {:p}", t.as_ptr(), d.as_ptr());
         l.unlink();
         t.add(Field::Pending, -1);
         let ok = match t.call_reset(d) {
@@ -544,7 +545,7 @@ pub fn acquire(t: Type) -> Option<Desc> {
     };
     t.unlock();
     match d {
-        Some(_) => {}
+        Some(d) => tracing::debug!(target: "misc", "slab type {:p}: using {:p}", t.as_ptr(), d.as_ptr()),
         None if at_limit => tracing::info!(target: "misc", "slab descriptor limit hit"),
         None => tracing::warn!(target: "misc", "slab failed to allocate a descriptor"),
     }
@@ -563,6 +564,11 @@ pub fn release(t: Type, d: Desc) {
 
 /// d_slab_restock.
 pub fn restock(t: Type) {
+    tracing::debug!(
+        target: "misc",
+        "slab type {:p}: count ({}/{}/{})",
+        t.as_ptr(), t.get(Field::Pending), t.get(Field::Free), t.get(Field::Count)
+    );
     t.lock();
     if t.get(Field::NoRestock) > t.get(Field::NoRestockHwm) {
         t.set(Field::NoRestockHwm, t.get(Field::NoRestock));

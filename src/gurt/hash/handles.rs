@@ -45,6 +45,15 @@ pub fn rlink_empty(r: RLink) -> bool {
     empty
 }
 
+/// The first eight hex digits of a UUID, as upstream's CF_UUID prints it.
+struct UuidPrefix<'a>(&'a [u8; 16]);
+
+impl std::fmt::Display for UuidPrefix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02x}{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2], self.0[3])
+    }
+}
+
 /// A plain-old-data callback table that may live in a `static` (C only reads it).
 pub struct Ops(pub sys::d_hash_table_ops_t);
 // SAFETY: the table is immutable and holds only function pointers.
@@ -113,6 +122,7 @@ mod callbacks {
     pub unsafe extern "C" fn uh_key_hash(_t: *mut sys::d_hash_table, key: *const c_void, _k: c_uint) -> u32 {
         // SAFETY: the d_uhash functions pass a UuidKey.
         let (u, _) = unsafe { UuidKey::from_key(key) };
+        tracing::trace!(target: "mem", "uuid_key: {}", UuidPrefix(u));
         u32::from_ne_bytes([u[0], u[1], u[2], u[3]])
     }
 
@@ -120,7 +130,9 @@ mod callbacks {
         // SAFETY: as above.
         let (u, args) = unsafe { UuidKey::from_key(key) };
         let ul = unsafe { ULink::of_rlink(rlink(l)) };
-        ul.uuid() == *u && ul.call_cmp(args)
+        let mine = ul.uuid();
+        tracing::trace!(target: "mem", "Link key, Key:{},{}", UuidPrefix(u), UuidPrefix(&mine));
+        mine == *u && ul.call_cmp(args)
     }
 
     pub unsafe extern "C" fn uh_rec_hash(_t: *mut sys::d_hash_table, l: *mut sys::d_list_t) -> u32 {
