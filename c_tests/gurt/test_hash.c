@@ -583,6 +583,9 @@ test_bad_args(void **state)
 	assert_null(d_hash_rec_find_insert(&it, NULL, 8, &r.link));
 	assert_false(d_hash_rec_delete(&it, NULL, 0));
 	assert_false(d_hash_rec_delete_at(&it, NULL));
+	/* a zeroed, never initialised link is not in the table */
+	memset(&r, 0, sizeof(r));
+	assert_false(d_hash_rec_delete_at(&it, &r.link));
 	assert_false(d_hash_rec_evict(&it, NULL, 8));
 	assert_false(d_hash_rec_evict_at(&it, NULL));
 	assert_int_equal(d_hash_rec_insert_anonym(&it, NULL, NULL), -DER_INVAL);

@@ -193,6 +193,17 @@ impl Link {
         unsafe { (*self.as_ptr()).next == self.as_ptr() }
     }
 
+    /// True when the node is in a list with others: not self-linked, and not a zeroed (never
+    /// initialised) node either, which C sometimes hands over and must not be unlinked.
+    #[inline(always)]
+    pub fn is_linked(self) -> bool {
+        // SAFETY: reading the pointers of a live node.
+        unsafe {
+            let n = (*self.as_ptr()).next;
+            !n.is_null() && n != self.as_ptr() && !(*self.as_ptr()).prev.is_null()
+        }
+    }
+
     /// Links `self` between `prev` and `next`, which are adjacent.
     #[inline(always)]
     fn splice_in(self, prev: Link, next: Link) {

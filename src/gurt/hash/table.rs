@@ -209,7 +209,7 @@ impl Table {
         if locked {
             self.lock(idx, false);
         }
-        let linked = !link.is_empty();
+        let linked = link.is_linked();
         let zombie = linked && self.link_out(link);
         if locked {
             self.unlock(idx);
@@ -262,10 +262,10 @@ impl Table {
 
     /// After the last reference went: an EPHEMERAL table unlinks the record itself.
     fn zombie_unlink(self, link: Link) {
-        if self.feats() & EPHEMERAL != 0 && !link.is_empty() {
+        if self.feats() & EPHEMERAL != 0 && link.is_linked() {
             link.del_init();
         }
-        if !link.is_empty() {
+        if link.is_linked() {
             tracing::error!(
                 target: "mem",
                 "last reference of {:p} dropped while it is still in the table",
