@@ -8,8 +8,8 @@
  * resets them onto the free list, from which d_slab_acquire takes them. Each descriptor
  * embeds a d_list_t at sr_offset.
  */
-#ifndef __GURT_SLAB_H__
-#define __GURT_SLAB_H__
+#ifndef __SLAB_H__
+#define __SLAB_H__
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -122,4 +122,4 @@ d_slab_restock(struct d_slab_type *type);
 bool
 d_slab_reclaim(struct d_slab *slab) __attribute((warn_unused_result, nonnull));
 
-#endif /* __GURT_SLAB_H__ */
+#endif /* __SLAB_H__ */
