@@ -239,4 +239,46 @@ mod tests {
         }
         assert_eq!(srch_u64(&[], 7), 0);
     }
+    /// Bucket-load statistics of upstream's own hash quality test (test_gurt's
+    /// test_hash_perf: keys `i | 0x1031 << 32`, 16384 per bucket), as upstream's C computes
+    /// them: every key must land where upstream puts it for these to match.
+    #[test]
+    fn bucket_loads_match_upstreams_hash_perf_test() {
+        // (function, buckets, min load, max load)
+        let expect: [(&str, u32, u32, u32); 18] = [
+            ("murmur", 2, 16342, 16426),
+            ("murmur", 4, 16323, 16458),
+            ("murmur", 8, 16183, 16546),
+            ("murmur", 16, 16176, 16699),
+            ("murmur", 32, 16034, 16799),
+            ("murmur", 64, 16017, 16702),
+            ("string", 2, 16384, 16384),
+            ("string", 4, 16384, 16384),
+            ("string", 8, 16384, 16384),
+            ("string", 16, 16384, 16384),
+            ("string", 32, 16384, 16384),
+            ("string", 64, 16384, 16384),
+            ("jump", 2, 16377, 16391),
+            ("jump", 4, 16373, 16395),
+            ("jump", 8, 16339, 16417),
+            ("jump", 16, 16240, 16465),
+            ("jump", 32, 16269, 16525),
+            ("jump", 64, 16178, 16612),
+        ];
+        for (f, buckets, min, max) in expect {
+            let mut load = vec![0u32; buckets as usize];
+            for i in 0..(16384 * buckets as u64) {
+                let key = i | (0x1031u64 << 32);
+                let b = match f {
+                    "murmur" => (murmur64(&key.to_ne_bytes(), 2077) % buckets as u64) as u32,
+                    "string" => djb2(&key.to_ne_bytes()) % buckets,
+                    _ => jump(key, buckets),
+                };
+                load[b as usize] += 1;
+            }
+            let (lo, hi) = (*load.iter().min().unwrap(), *load.iter().max().unwrap());
+            assert_eq!((lo, hi), (min, max), "{f} over {buckets} buckets");
+        }
+    }
+
 }
