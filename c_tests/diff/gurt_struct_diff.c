@@ -1,5 +1,6 @@
 /*
- * gurt_struct_diff: differential test of two libgurt builds' hash tables and binary heaps.
+ * gurt_struct_diff: differential test of two libgurt builds' hash tables, handle tables and
+ * binary heaps.
  *
  *   gurt_struct_diff LIB_A LIB_B      (paths of two libraries exporting gurt's ABI, e.g.
  *                                      upstream DAOS's libgurt and oxidaos's libgurt.so.4)
@@ -7,10 +8,12 @@
  * Both are dlopen()ed side by side and driven with the same pseudo-random operation sequences:
  * for the hash table, inserts (exclusive or not), finds, find-inserts, anonymous inserts,
  * deletes by key and by link, evictions, addref/decref/ndecref, across lock modes, the
- * EPHEMERAL and LRU features and 1 to 8 buckets; for the heap, inserts (with an enter callback
+ * EPHEMERAL and LRU features and 1 to 8 buckets; for handle tables, cookie and pointer handles
+ * inserted, looked up, referenced, released, deleted and traversed by type; for the heap, inserts (with an enter callback
  * that refuses some), removals and root removals. After every operation the return values,
  * every record's reference count, free calls, key and linkage, the order a traversal visits
- * the records (the bucket order) and every heap node's position must be identical.
+ * the records (the bucket order), every handle's key and reference count and every heap
+ * node's position must be identical.
  * Exit status 0 when no difference was found.
  */
 #define _GNU_SOURCE
@@ -357,6 +360,176 @@ diff_hash(const char *path_a, const char *path_b)
 	return fails;
 }
 
+/* ------------------------------------------------------------------ handle tables */
+
+#define NHANDLE 48
+
+struct handle {
+	struct d_hlink hl;
+	int            freed;
+};
+
+static void
+h_free(struct d_hlink *hl)
+{
+	container_of(hl, struct handle, hl)->freed++;
+}
+
+static struct d_hlink_ops handle_ops = {.hop_free = h_free};
+
+struct hh_lib {
+	int (*create)(uint32_t, uint32_t, struct d_hhash **);
+	void (*destroy)(struct d_hhash *);
+	void (*init)(struct d_hlink *, struct d_hlink_ops *);
+	void (*insert)(struct d_hhash *, struct d_hlink *, int);
+	struct d_hlink *(*lookup)(struct d_hhash *, uint64_t);
+	void (*getref)(struct d_hhash *, struct d_hlink *);
+	void (*putref)(struct d_hhash *, struct d_hlink *);
+	bool (*del)(struct d_hhash *, struct d_hlink *);
+	int (*set_ptrtype)(struct d_hhash *);
+	int (*traverse)(struct d_hhash *, int, d_hhash_traverse_cb_t, void *);
+
+	struct d_hhash *hh;
+	struct handle   handles[NHANDLE];
+};
+
+static void
+hh_load(struct hh_lib *L, const char *path)
+{
+	void *h = open_lib(path);
+
+	*(void **)&L->create      = sym(h, "d_hhash_create");
+	*(void **)&L->destroy     = sym(h, "d_hhash_destroy");
+	*(void **)&L->init        = sym(h, "d_hhash_hlink_init");
+	*(void **)&L->insert      = sym(h, "d_hhash_link_insert");
+	*(void **)&L->lookup      = sym(h, "d_hhash_link_lookup");
+	*(void **)&L->getref      = sym(h, "d_hhash_link_getref");
+	*(void **)&L->putref      = sym(h, "d_hhash_link_putref");
+	*(void **)&L->del         = sym(h, "d_hhash_link_delete");
+	*(void **)&L->set_ptrtype = sym(h, "d_hhash_set_ptrtype");
+	*(void **)&L->traverse    = sym(h, "d_hhash_traverse");
+}
+
+static int
+hh_count(struct d_hlink *hl, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A handle's key, as an index-independent value: pointer keys become the handle's index. */
+static uint64_t
+hh_key(struct hh_lib *L, int i)
+{
+	uint64_t k = L->handles[i].hl.hl_key;
+
+	return (k & 1) ? k : (uint64_t)i;
+}
+
+static int
+diff_hhash(const char *path_a, const char *path_b)
+{
+	static struct hh_lib A, B;
+	unsigned int         seed = 3;
+	long                 ops = 0;
+	int                  before = fails, round, step, i;
+
+	hh_load(&A, path_a);
+	hh_load(&B, path_b);
+	for (round = 0; round < 60; round++) {
+		bool ptr = round % 3 == 2;
+		int  held[NHANDLE]; /* the test's references: 1 from init, plus lookups and getrefs */
+		bool in[NHANDLE];
+
+		CHECK(A.create(0, 2 + round % 4, &A.hh) == 0 && B.create(0, 2 + round % 4, &B.hh) == 0,
+		      "hhash create");
+		if (ptr)
+			CHECK(A.set_ptrtype(A.hh) == B.set_ptrtype(B.hh), "set_ptrtype");
+		for (i = 0; i < NHANDLE; i++) {
+			memset(&A.handles[i], 0, sizeof(A.handles[i]));
+			memset(&B.handles[i], 0, sizeof(B.handles[i]));
+			A.init(&A.handles[i].hl, &handle_ops);
+			B.init(&B.handles[i].hl, &handle_ops);
+			held[i] = 1;
+			in[i]   = false;
+		}
+		for (step = 0; step < 500; step++) {
+			int             op = rand_r(&seed) % 7, type = 1 + 2 * (rand_r(&seed) % 4);
+			struct d_hlink *la, *lb;
+			long            ra = 0, rb = 0;
+			int             ca = 0, cb = 0;
+
+			i = rand_r(&seed) % NHANDLE;
+			if (A.handles[i].freed)
+				continue;
+			switch (op) {
+			case 0:
+				if (in[i])
+					continue;
+				A.insert(A.hh, &A.handles[i].hl, ptr ? D_HTYPE_PTR : type);
+				B.insert(B.hh, &B.handles[i].hl, ptr ? D_HTYPE_PTR : type);
+				in[i] = true;
+				break;
+			case 1:
+				if (!in[i])
+					continue;
+				la = A.lookup(A.hh, A.handles[i].hl.hl_key);
+				lb = B.lookup(B.hh, B.handles[i].hl.hl_key);
+				ra = la == NULL ? -1 : container_of(la, struct handle, hl) - A.handles;
+				rb = lb == NULL ? -1 : container_of(lb, struct handle, hl) - B.handles;
+				if (la != NULL)
+					held[i]++;
+				break;
+			case 2:
+				A.getref(A.hh, &A.handles[i].hl);
+				B.getref(B.hh, &B.handles[i].hl);
+				held[i]++;
+				break;
+			case 3:
+				if (held[i] < 2 && in[i])
+					continue; /* keep the table's reference the last to go */
+				A.putref(A.hh, &A.handles[i].hl);
+				B.putref(B.hh, &B.handles[i].hl);
+				held[i]--;
+				break;
+			case 4:
+				if (!in[i])
+					continue;
+				ra    = A.del(A.hh, &A.handles[i].hl);
+				rb    = B.del(B.hh, &B.handles[i].hl);
+				in[i] = false;
+				break;
+			case 5:
+				ra = A.traverse(A.hh, type, hh_count, &ca);
+				rb = B.traverse(B.hh, type, hh_count, &cb);
+				CHECK(ca == cb, "hhash traverse counts %d/%d", ca, cb);
+				break;
+			default: /* lookup of a key nobody holds */
+				la = A.lookup(A.hh, ((uint64_t)(1000 + i) << D_HTYPE_BITS) | 1);
+				lb = B.lookup(B.hh, ((uint64_t)(1000 + i) << D_HTYPE_BITS) | 1);
+				ra = la != NULL;
+				rb = lb != NULL;
+				break;
+			}
+			ops++;
+			CHECK(ra == rb, "hhash round %d step %d op %d: %ld/%ld", round, step, op, ra, rb);
+			for (i = 0; i < NHANDLE; i++) {
+				struct d_hlink *a = &A.handles[i].hl, *b = &B.handles[i].hl;
+
+				CHECK(a->hl_link.rl_ref == b->hl_link.rl_ref &&
+				      A.handles[i].freed == B.handles[i].freed && hh_key(&A, i) == hh_key(&B, i),
+				      "hhash round %d step %d op %d handle %d: ref %u/%u key %#lx/%#lx", round,
+				      step, op, i, a->hl_link.rl_ref, b->hl_link.rl_ref,
+				      (unsigned long)hh_key(&A, i), (unsigned long)hh_key(&B, i));
+			}
+		}
+		A.destroy(A.hh);
+		B.destroy(B.hh);
+	}
+	printf("hhash: %ld operations compared, %d differences\n", ops, fails - before);
+	return fails - before;
+}
+
 /* ------------------------------------------------------------------ binary heaps */
 
 #define NITEM 3000
@@ -508,5 +681,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s LIB_A LIB_B\n", argv[0]);
 		return 2;
 	}
-	return diff_hash(argv[1], argv[2]) + diff_heap(argv[1], argv[2]) != 0;
+	return diff_hash(argv[1], argv[2]) + diff_hhash(argv[1], argv[2]) +
+		       diff_heap(argv[1], argv[2]) !=
+	       0;
 }
