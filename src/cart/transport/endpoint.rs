@@ -671,7 +671,8 @@ impl Endpoint {
                 until = until.min(*t);
             }
             if !self.backlog.is_empty() {
-                until = now;
+                // Posts wait for a connection or for queue space: look again soon.
+                until = until.min(now + Duration::from_micros(500));
             }
             self.net.wait(until.saturating_duration_since(now));
         }
@@ -695,40 +696,100 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Whether a backlogged post still matters (its operation is open).
+    fn still_wanted(&self, lf: &Lf) -> bool {
+        match lf {
+            Lf::Send(SendOwner::Request(id) | SendOwner::OneWay(id)) | Lf::RespRecv(id) | Lf::Rma(id) => {
+                self.ops.contains_key(id)
+            }
+            Lf::RndvRead(id) => self.rndv_in.contains_key(id),
+            Lf::Pool | Lf::Send(SendOwner::Quiet) => true,
+        }
+    }
+
+    /// Retries every backlogged post once (a peer still connecting must not hold back the
+    /// others); those still refused stay, in order. Posts whose operation ended are dropped.
     fn retry_backlog(&mut self) {
         for _ in 0..self.backlog.len() {
             let Some(r) = self.backlog.pop_front() else { break };
-            let res = match r {
-                Retry::Send { dest, tag, buf, lf } => self.net.tsend(dest, tag, buf, lf).map(|_| ()).map_err(|e| {
-                    let again = e.err.is_again();
-                    (again.then(|| Retry::Send { dest, tag, buf: e.buf.unwrap_or_default(), lf: e.user }), e.err)
-                }),
+            let wanted = match &r {
+                Retry::Send { lf, .. } | Retry::Recv { lf, .. } | Retry::Rma { lf, .. } => self.still_wanted(lf),
+            };
+            if !wanted {
+                if let Retry::Rma { lf: Lf::RndvRead(id), .. } = r {
+                    self.fail_rndv_piece(id);
+                }
+                continue;
+            }
+            let again = match r {
+                Retry::Send { dest, tag, buf, lf } => match self.net.tsend(dest, tag, buf, lf) {
+                    Ok(_) => None,
+                    Err(e) if e.err.is_again() => Some(Retry::Send { dest, tag, buf: e.buf.unwrap_or_default(), lf: e.user }),
+                    Err(e) => {
+                        self.post_failed(e.user, Error::fabric("fi_tsend", e.err));
+                        None
+                    }
+                },
                 Retry::Recv { tag, buf, lf } => match self.net.trecv(tag, 0, buf, lf) {
                     Ok(k) => {
                         self.note_recv_key(k);
-                        Ok(())
+                        None
                     }
+                    Err(e) if e.err.is_again() => Some(Retry::Recv { tag, buf: e.buf.unwrap_or_default(), lf: e.user }),
                     Err(e) => {
-                        let again = e.err.is_again();
-                        Err((again.then(|| Retry::Recv { tag, buf: e.buf.unwrap_or_default(), lf: e.user }), e.err))
+                        self.post_failed(e.user, Error::fabric("fi_trecv", e.err));
+                        None
                     }
                 },
                 Retry::Rma { get, peer, region, seg, off, len, raddr, key, lf } => {
-                    self.net.rma(get, peer, &region, seg, off, len, raddr, key, lf).map(|_| ()).map_err(|e| {
-                        let again = e.err.is_again();
-                        (again.then(|| Retry::Rma { get, peer, region: region.clone(), seg, off, len, raddr, key, lf: e.user }), e.err)
-                    })
+                    match self.net.rma(get, peer, &region, seg, off, len, raddr, key, lf) {
+                        Ok(_) => None,
+                        Err(e) if e.err.is_again() => {
+                            Some(Retry::Rma { get, peer, region, seg, off, len, raddr, key, lf: e.user })
+                        }
+                        Err(e) => {
+                            self.post_failed(e.user, Error::fabric("RMA", e.err));
+                            None
+                        }
+                    }
                 }
             };
-            match res {
-                Ok(()) => {}
-                Err((Some(r), _)) => {
-                    self.backlog.push_front(r);
-                    break;
+            if let Some(r) = again {
+                self.backlog.push_back(r);
+            }
+        }
+    }
+
+    /// A deferred post failed for good: fail what it belonged to.
+    fn post_failed(&mut self, lf: Lf, e: Error) {
+        match lf {
+            Lf::Send(SendOwner::Request(id) | SendOwner::OneWay(id)) | Lf::RespRecv(id) => self.finish(id, Err(e)),
+            Lf::Rma(id) => {
+                if let Some(Logical::Xfer { remaining, err, .. }) = self.ops.get_mut(&id) {
+                    *remaining -= 1;
+                    err.get_or_insert(e);
+                    if *remaining == 0 {
+                        let e = err.take().unwrap_or(Error::Canceled);
+                        self.finish(id, Err(e));
+                    }
                 }
-                Err((None, _e)) => {
-                    // A post that failed for good: the operation times out or is dropped.
+            }
+            Lf::RndvRead(id) => {
+                if let Some(ent) = self.rndv_in.get_mut(&id) {
+                    ent.err.get_or_insert(e);
                 }
+                self.fail_rndv_piece(id);
+            }
+            Lf::Pool | Lf::Send(SendOwner::Quiet) => {}
+        }
+    }
+
+    fn fail_rndv_piece(&mut self, id: u64) {
+        if let Some(ent) = self.rndv_in.get_mut(&id) {
+            ent.remaining -= 1;
+            ent.err.get_or_insert(Error::Canceled);
+            if ent.remaining == 0 {
+                self.finish_rndv_in(id);
             }
         }
     }

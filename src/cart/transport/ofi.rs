@@ -26,6 +26,10 @@ use ofi_sys as sys;
 
 /// `FI_ADDR_UNSPEC` (`((uint64_t)-1)`, which bindgen does not translate).
 pub const FI_ADDR_UNSPEC: u64 = u64::MAX;
+/// Keys for providers that want the caller to choose them: unique in the process (shm's
+/// registrations are visible process-wide).
+static NEXT_MR_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// The libfabric API version the transport is written against (Debian's 1.17).
 const API_VERSION: u32 = sys::FI_VERSION(1, 17);
 
@@ -252,6 +256,8 @@ pub struct Net<U> {
     fabric: Arc<FabricH>,
     wait_fd: Option<RawFd>,
     virt_addr: bool,
+    /// The provider picks MR keys (FI_MR_PROV_KEY); otherwise keys come from NEXT_MR_KEY.
+    prov_key: bool,
     max_msg: usize,
     ops: HashMap<usize, Box<Posted<U>>>,
 }
@@ -329,9 +335,10 @@ impl<U> Net<U> {
             ))?;
             let info = Info(info_p);
             let inf = &mut *info.0;
-            let virt_addr = ((*inf.domain_attr).mr_mode as u32 & sys::FI_MR_VIRT_ADDR) != 0
-                || (*inf.domain_attr).mr_mode == 0;
+            // Without FI_MR_VIRT_ADDR, RMA addresses are offsets into the registered buffer.
+            let virt_addr = ((*inf.domain_attr).mr_mode as u32 & sys::FI_MR_VIRT_ADDR) != 0;
             let max_msg = (*inf.ep_attr).max_msg_size;
+            let prov_key = ((*inf.domain_attr).mr_mode as u32 & sys::FI_MR_PROV_KEY) != 0;
 
             let mut fab: *mut sys::fid_fabric = ptr::null_mut();
             check(sys::fi_fabric(inf.fabric_attr, &mut fab, ptr::null_mut()))?;
@@ -348,6 +355,7 @@ impl<U> Net<U> {
                 fabric,
                 wait_fd: None,
                 virt_addr,
+                prov_key,
                 max_msg: if max_msg == 0 { usize::MAX } else { max_msg },
                 ops: HashMap::new(),
             };
@@ -607,10 +615,11 @@ impl<U> Net<U> {
                 continue;
             }
             let mut mr: *mut sys::fid_mr = ptr::null_mut();
+            let key = if self.prov_key { 0 } else { NEXT_MR_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed) };
             // SAFETY: s.ptr/s.len is live memory (owned here, or guaranteed by register_raw's
             // caller); the domain is open.
             let rc = unsafe {
-                sys::fi_mr_reg(self.domain.ptr, s.ptr as *const c_void, s.len, access, 0, 0, 0, &mut mr, ptr::null_mut())
+                sys::fi_mr_reg(self.domain.ptr, s.ptr as *const c_void, s.len, access, 0, key, 0, &mut mr, ptr::null_mut())
             };
             if rc != 0 {
                 failed = Some(FiErr::from_rc(rc as isize));
