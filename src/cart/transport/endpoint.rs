@@ -313,6 +313,20 @@ impl Endpoint {
     pub fn in_flight(&self) -> usize {
         self.ops.len()
     }
+    /// Internal counters, for diagnostics: open operations, rendezvous sent and being
+    /// received, deferred posts, posted libfabric operations.
+    pub fn debug_state(&self) -> String {
+        format!(
+            "ops {} rndv_out {} rndv_in {} backlog {} posted {} bulks {}",
+            self.ops.len(),
+            self.rndv_out.len(),
+            self.rndv_in.len(),
+            self.backlog.len(),
+            self.net.posted(),
+            self.bulks.len()
+        )
+    }
+
     /// Events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.events.len()

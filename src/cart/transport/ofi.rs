@@ -222,12 +222,14 @@ struct Posted<U> {
     ctx: sys::fi_context2,
     buf: Option<Vec<u8>>,
     region: Option<Arc<Region>>,
+    /// Sequence number: a later operation may reuse the box's address, never its number.
+    seq: u64,
     user: U,
 }
 
-/// Identifies a posted operation (for cancel).
+/// Identifies a posted operation (for cancel): its context address and sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OpKey(usize);
+pub struct OpKey(usize, u64);
 
 /// A completed operation, with what it owned.
 pub struct Done<U> {
@@ -259,6 +261,7 @@ pub struct Net<U> {
     /// The provider picks MR keys (FI_MR_PROV_KEY); otherwise keys come from NEXT_MR_KEY.
     prov_key: bool,
     max_msg: usize,
+    seq: u64,
     ops: HashMap<usize, Box<Posted<U>>>,
 }
 
@@ -356,6 +359,7 @@ impl<U> Net<U> {
                 wait_fd: None,
                 virt_addr,
                 prov_key,
+                seq: 0,
                 max_msg: if max_msg == 0 { usize::MAX } else { max_msg },
                 ops: HashMap::new(),
             };
@@ -400,6 +404,10 @@ impl<U> Net<U> {
     pub fn wait_fd(&self) -> Option<RawFd> {
         self.wait_fd
     }
+    /// Operations posted and not completed.
+    pub fn posted(&self) -> usize {
+        self.ops.len()
+    }
     pub fn max_msg_size(&self) -> usize {
         self.max_msg
     }
@@ -441,16 +449,19 @@ impl<U> Net<U> {
             ctx: unsafe { std::mem::zeroed() },
             buf,
             region,
+            seq: self.seq,
             user,
         });
+        self.seq += 1;
         let ctx = &mut *op as *mut Posted<U> as *mut c_void;
         let rc = f(self.ep, op.buf.as_mut(), ctx);
         if rc != 0 {
             let op = *op;
             return Err(PostErr { err: FiErr::from_rc(rc), buf: op.buf, user: op.user });
         }
+        let key = OpKey(ctx as usize, op.seq);
         self.ops.insert(ctx as usize, op);
-        Ok(OpKey(ctx as usize))
+        Ok(key)
     }
 
     /// Tagged send of `buf` (kept until the send completes).
@@ -510,8 +521,8 @@ impl<U> Net<U> {
     /// Asks the provider to cancel a posted operation; its box stays until the (error)
     /// completion comes back.
     pub fn cancel(&mut self, key: OpKey) -> bool {
-        if !self.ops.contains_key(&key.0) {
-            return false;
+        if self.ops.get(&key.0).is_none_or(|op| op.seq != key.1) {
+            return false; // completed already (the address may hold a newer operation)
         }
         // SAFETY: the operation is still posted (in self.ops), so its context is valid.
         let rc = unsafe { sys::fi_cancel(&mut (*self.ep).fid, key.0 as *mut c_void) };

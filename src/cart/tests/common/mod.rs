@@ -24,10 +24,15 @@ pub const OPC_STATS: u32 = 5;
 /// hash of what it got.
 pub const OPC_BULK_GET: u32 = 6;
 /// Body: remote_off, len, seed + descriptor: the server PUTs pattern(seed, len) there.
+/// With NO_CHECK set in the third word (benchmarks), GET replies without hashing and PUT
+/// sends zeroes.
 pub const OPC_BULK_PUT: u32 = 7;
 /// Reply with a body of the u64 length asked for, pattern(length).
 pub const OPC_SIZED: u32 = 8;
 pub const OPC_SHUTDOWN: u32 = 9;
+pub const NO_CHECK: u64 = 1 << 63;
+/// Reply with an empty body.
+pub const OPC_SINK: u32 = 10;
 
 pub fn pattern(seed: u64, n: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -88,7 +93,7 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
             break;
         }
-        ep.progress(Duration::from_millis(50)).expect("server progress");
+        ep.progress(if std::env::var_os("CART_SPIN").is_some() { Duration::ZERO } else { Duration::from_millis(50) }).expect("server progress");
         while let Some(ev) = ep.next_event() {
             match ev {
                 Event::Request(mut inc) => {
@@ -96,6 +101,7 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
                     match inc.opcode {
                         OPC_ECHO => ep.respond(tok.unwrap(), inc.body).unwrap(),
                         OPC_SILENT => silent.push(tok),
+                        OPC_SINK => ep.respond(tok.unwrap(), Vec::new()).unwrap(),
                         OPC_ERROR => ep.respond_error(tok.unwrap(), -1003).unwrap(),
                         OPC_ONEWAY => {
                             ow_count += 1;
@@ -115,12 +121,16 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
                         }
                         OPC_BULK_GET | OPC_BULK_PUT => {
                             let (a, len, c) = (u64_at(&inc.body, 0), u64_at(&inc.body, 1), u64_at(&inc.body, 2));
+                            let check = c & NO_CHECK == 0;
+                            let c = c & !NO_CHECK;
                             let (desc, _) = BulkDesc::from_bytes(&inc.body[24..]).unwrap();
                             let get = inc.opcode == OPC_BULK_GET;
                             let (buf, local_off) = if get {
                                 (vec![0u8; (c + len) as usize], c)
-                            } else {
+                            } else if check {
                                 (pattern(c, len as usize), 0)
+                            } else {
+                                (vec![0u8; len as usize], 0)
                             };
                             let h = ep.bulk_create(vec![buf], BulkPerm::ReadWrite).unwrap();
                             let op = if get { BulkOp::Get } else { BulkOp::Put };
@@ -129,7 +139,7 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
                             let peer = if desc.is_bound() { None } else { Some(inc.peer) };
                             match ep.bulk_transfer(op, peer, &desc, a, h, local_off, len, user) {
                                 Ok(_) => {
-                                    pending.insert(user, (tok.unwrap(), h, get.then_some(c as usize)));
+                                    pending.insert(user, (tok.unwrap(), h, (get && check).then_some(c as usize)));
                                 }
                                 Err(e) => {
                                     ep.respond_error(tok.unwrap(), e.der()).unwrap();
@@ -246,7 +256,18 @@ impl ProcServer {
     pub fn stop(mut self, ep: &mut Endpoint) {
         let peer = ep.lookup(&self.uri).unwrap();
         call(ep, peer, OPC_SHUTDOWN, Vec::new(), Duration::from_secs(10)).unwrap();
-        let st = self.child.wait().unwrap();
+        // Keep its stdin open until it exits by itself (closing it makes the peer exit at
+        // once, before its endpoint is closed).
+        let stdin = self.child.stdin.take();
+        let start = Instant::now();
+        let st = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "peer did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        drop(stdin);
         assert!(st.success(), "peer exit status {st}");
     }
 }
