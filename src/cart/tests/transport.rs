@@ -37,7 +37,7 @@ fn oneway(ep: &mut Endpoint, uri: &str) {
     for n in [0usize, 10, 1000, 200_000] {
         last = pattern(7 + n as u64, n);
         total += n as u64;
-        ops.push(ep.send_oneway(peer, OPC_ONEWAY, last.clone(), 0u64).unwrap());
+        ops.push(ep.send_oneway(peer, OPC_ONEWAY, last.clone(), Some(T), 0u64).unwrap());
     }
     for op in ops {
         wait_op(ep, op).unwrap();
@@ -303,6 +303,9 @@ fn bad_uris_and_unreachable_peer() {
     assert_eq!(ep.peer_uri(peer).unwrap(), format!("ofi+tcp://127.0.0.1:{port}"));
     let e = call(&mut ep, peer, OPC_ECHO, b"x".to_vec(), Duration::from_secs(2)).unwrap_err();
     assert!(matches!(e, Error::Unreachable | Error::TimedOut), "{e:?}");
+    let op = ep.send_oneway(peer, OPC_ONEWAY, vec![3u8; 100_000], Some(Duration::from_millis(300)), 0u64).unwrap();
+    let e = wait_op(&mut ep, op).unwrap_err();
+    assert!(matches!(e, Error::Unreachable | Error::TimedOut), "{e:?}");
     // the endpoint is still fine: talk to ourselves
     let me = ep.uri().to_owned();
     let me = ep.lookup(&me).unwrap();
@@ -348,4 +351,37 @@ fn cpu_time() -> Duration {
     let f: Vec<&str> = s.rsplit_once(')').unwrap().1.split_whitespace().collect();
     let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
     Duration::from_millis(ticks * 10)
+}
+
+/// Dropping endpoints with requests, rendezvous and bulk transfers in flight is clean.
+#[test]
+fn drop_with_operations_in_flight() {
+    let mut srv = open(Provider::OfiTcp);
+    let mut ep = open(Provider::OfiTcp);
+    let peer = ep.lookup(&srv.uri().to_owned()).unwrap();
+    let me = ep.lookup(&ep.uri().to_owned()).unwrap();
+    for i in 0..20 {
+        ep.send_request(peer, OPC_SILENT, vec![i as u8; if i % 2 == 0 { 10 } else { 500_000 }], None, 0u64).unwrap();
+    }
+    let a = ep.bulk_create(vec![vec![1u8; 4 << 20]], BulkPerm::ReadWrite).unwrap();
+    let b = ep.bulk_create(vec![vec![0u8; 4 << 20]], BulkPerm::ReadWrite).unwrap();
+    let da = ep.bulk_desc(a, false).unwrap();
+    ep.bulk_transfer(BulkOp::Get, Some(me), &da, 0, b, 0, 4 << 20, 0u64).unwrap();
+    ep.bulk_free(a).unwrap();
+    ep.bulk_free(b).unwrap();
+    // some progress on both sides, so the server is mid-way through rendezvous reads
+    for _ in 0..5 {
+        ep.progress(Duration::from_millis(5)).unwrap();
+        srv.progress(Duration::from_millis(5)).unwrap();
+    }
+    assert!(ep.in_flight() >= 20);
+    drop(ep);
+    // the server survives its peer going away
+    for _ in 0..5 {
+        srv.progress(Duration::from_millis(10)).unwrap();
+    }
+    while let Some(ev) = srv.next_event() {
+        assert!(matches!(ev, Event::Request(_)), "{ev:?}");
+    }
+    drop(srv);
 }

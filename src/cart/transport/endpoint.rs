@@ -175,7 +175,9 @@ enum SendOwner {
 
 enum Logical {
     Req { notify: Notify, peer: Peer, resp_key: Option<OpKey>, rndv: Option<u64> },
-    OneWay { notify: Notify },
+    /// `rndv`: the body's rendezvous copy, released on the receiver's RNDV_DONE (or when
+    /// the operation fails).
+    OneWay { notify: Notify, rndv: Option<u64> },
     Xfer { notify: Notify, remaining: usize, err: Option<Error> },
 }
 
@@ -221,8 +223,8 @@ pub struct Endpoint {
     done: Vec<Done<Lf>>,
     next_id: u64,
     delivered: usize,
-    closing: bool,
-    // Last: dropped after every Region reference above.
+    // Last: dropped after the maps (Net's Drop closes the libfabric endpoint before freeing
+    // the posted operations; Regions keep their domain open until their MRs are closed).
     net: Net<Lf>,
 }
 
@@ -285,7 +287,6 @@ impl Endpoint {
             done: Vec::new(),
             next_id: 1,
             delivered: 0,
-            closing: false,
             net,
         };
         for _ in 0..opts.recv_depth.max(1) {
@@ -477,8 +478,9 @@ impl Endpoint {
         Ok(OpId(id))
     }
 
-    /// Sends a one-way message; the operation completes when it has been sent.
-    pub fn send_oneway(&mut self, peer: Peer, opcode: u32, body: Vec<u8>, notify: impl Into<Notify>) -> Result<OpId> {
+    /// Sends a one-way message; the operation completes when it has been sent, or fails with
+    /// [`Error::TimedOut`] if that takes longer than `timeout` (a peer that cannot be reached).
+    pub fn send_oneway(&mut self, peer: Peer, opcode: u32, body: Vec<u8>, timeout: Option<Duration>, notify: impl Into<Notify>) -> Result<OpId> {
         let dest = self.fi_addr(peer)?;
         let id = self.new_id();
         let (msg, rndv) = self.build(Kind::OneWay, opcode, id, 0, body, true, self.eager)?;
@@ -488,7 +490,10 @@ impl Endpoint {
             }
             return Err(e);
         }
-        self.ops.insert(id, Logical::OneWay { notify: notify.into() });
+        self.ops.insert(id, Logical::OneWay { notify: notify.into(), rndv });
+        if let Some(t) = timeout {
+            self.deadlines.push(Reverse((Instant::now() + t, id)));
+        }
         Ok(OpId(id))
     }
 
@@ -745,10 +750,7 @@ impl Endpoint {
                     }
                 },
                 Retry::Recv { tag, buf, lf } => match self.net.trecv(tag, 0, buf, lf) {
-                    Ok(k) => {
-                        self.note_recv_key(k);
-                        None
-                    }
+                    Ok(_) => None,
                     Err(e) if e.err.is_again() => Some(Retry::Recv { tag, buf: e.buf.unwrap_or_default(), lf: e.user }),
                     Err(e) => {
                         self.post_failed(e.user, Error::fabric("fi_trecv", e.err));
@@ -808,18 +810,13 @@ impl Endpoint {
         }
     }
 
-    fn note_recv_key(&mut self, _k: OpKey) {
-        // Response receives posted late: cancel then finds them through the op table of
-        // `net` (the key is the same context address), so nothing to record here.
-    }
-
     fn expire(&mut self, now: Instant) {
         while let Some(Reverse((t, id))) = self.deadlines.peek().copied() {
             if t > now {
                 break;
             }
             self.deadlines.pop();
-            if matches!(self.ops.get(&id), Some(Logical::Req { .. })) {
+            if matches!(self.ops.get(&id), Some(Logical::Req { .. } | Logical::OneWay { .. })) {
                 self.finish(id, Err(Error::TimedOut));
             }
         }
@@ -846,7 +843,14 @@ impl Endpoint {
                 }
                 notify
             }
-            Logical::OneWay { notify } => notify,
+            Logical::OneWay { notify, rndv } => {
+                if result.is_err() {
+                    if let Some(r) = rndv {
+                        self.rndv_out.remove(&r);
+                    }
+                }
+                notify
+            }
             Logical::Xfer { notify, .. } => notify,
         };
         self.deliver(notify, Completion { op: OpId(id), user: 0, result });
@@ -861,7 +865,7 @@ impl Endpoint {
                     self.on_unexpected(&buf[..n]);
                 }
                 let canceled = matches!(d.status, Err(e) if e.0 == libc::ECANCELED);
-                if !canceled && !self.closing {
+                if !canceled {
                     let _ = self.post_recv(TAG_UNEXPECTED, buf, Lf::Pool);
                 }
             }
@@ -1048,14 +1052,6 @@ fn locate(lens: &[u64], mut off: u64) -> (usize, u64) {
         off -= l;
     }
     (lens.len().saturating_sub(1), lens.last().copied().unwrap_or(0))
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        self.closing = true;
-        // Net's Drop closes the endpoint before freeing posted buffers; regions held in the
-        // maps are released first (their MRs close before the domain, which they keep alive).
-    }
 }
 
 impl std::fmt::Debug for Endpoint {
