@@ -91,7 +91,7 @@ pub struct EndpointOptions {
 
 impl Default for EndpointOptions {
     fn default() -> Self {
-        EndpointOptions { ctx_idx: 0, iface_idx: 0, eager_size: DEFAULT_EAGER_SIZE, recv_depth: 64 }
+        EndpointOptions { ctx_idx: 0, iface_idx: 0, eager_size: DEFAULT_EAGER_SIZE, recv_depth: 32 }
     }
 }
 

@@ -552,7 +552,10 @@ impl<U> Net<U> {
                 let mut ee: sys::fi_cq_err_entry = unsafe { std::mem::zeroed() };
                 // SAFETY: cq is open and ee is writable.
                 let r = unsafe { sys::fi_cq_readerr(self.cq, &mut ee, 0) };
-                if r > 0 {
+                if r <= 0 {
+                    return Err(if r < 0 { FiErr::from_rc(r) } else { FiErr(libc::EIO) });
+                }
+                {
                     if let Some(op) = self.ops.remove(&(ee.op_context as usize)) {
                         let err = if ee.err == 0 { libc::EIO } else { ee.err.abs() };
                         out.push(Done { user: op.user, buf: op.buf, region: op.region, len: ee.len, status: Err(FiErr(err)) });
