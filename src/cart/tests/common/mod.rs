@@ -93,7 +93,7 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
             break;
         }
-        ep.progress(if std::env::var_os("CART_SPIN").is_some() { Duration::ZERO } else { Duration::from_millis(50) }).expect("server progress");
+        ep.progress(Duration::from_millis(50)).expect("server progress");
         while let Some(ev) = ep.next_event() {
             match ev {
                 Event::Request(mut inc) => {
