@@ -199,6 +199,15 @@ fn in_process(provider: Provider) {
 }
 
 #[test]
+fn endpoint_is_send() {
+    fn send<T: Send>(_: &T) {}
+    let ep = open(Provider::OfiTcp);
+    send(&ep);
+    let ep = std::thread::spawn(move || ep).join().unwrap();
+    assert!(ep.uri().starts_with("ofi+tcp://"));
+}
+
+#[test]
 fn tcp_in_process() {
     in_process(Provider::OfiTcp);
 }
@@ -275,6 +284,12 @@ fn context_ports_and_config() {
     assert_eq!(e.der(), der::DER_INVAL);
     let e = Endpoint::open(&tcp_config(false), &EndpointOptions { eager_size: 10, ..Default::default() }).unwrap_err();
     assert_eq!(e.der(), der::DER_INVAL);
+    // D_DOMAIN: the libfabric domain, for tcp the interface's name
+    let mut dom = tcp_config(false);
+    dom.domains = vec!["lo".into()];
+    assert!(Endpoint::open(&dom, &EndpointOptions::default()).unwrap().uri().starts_with("ofi+tcp://127.0.0.1:"));
+    dom.domains = vec!["no-such-domain".into()];
+    assert_eq!(Endpoint::open(&dom, &EndpointOptions::default()).unwrap_err().der(), der::DER_HG);
     // from the environment-style variables
     let c = NetConfig::from_vars(false, |k| match k {
         "D_PROVIDER" => Some("ofi+tcp".into()),

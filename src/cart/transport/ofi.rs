@@ -337,7 +337,21 @@ impl<U> Net<U> {
                 &mut info_p,
             ))?;
             let info = Info(info_p);
-            let inf = &mut *info.0;
+            // Some providers (rxm) do not filter on the domain name: pick the matching entry.
+            let mut chosen = info.0;
+            if let Some(d) = h.domain {
+                while !chosen.is_null() {
+                    let name = (*(*chosen).domain_attr).name;
+                    if !name.is_null() && CStr::from_ptr(name).to_bytes() == d.as_bytes() {
+                        break;
+                    }
+                    chosen = (*chosen).next;
+                }
+                if chosen.is_null() {
+                    return Err(FiErr(libc::ENODATA));
+                }
+            }
+            let inf = &mut *chosen;
             // Without FI_MR_VIRT_ADDR, RMA addresses are offsets into the registered buffer.
             let virt_addr = ((*inf.domain_attr).mr_mode as u32 & sys::FI_MR_VIRT_ADDR) != 0;
             let max_msg = (*inf.ep_attr).max_msg_size;
@@ -347,7 +361,7 @@ impl<U> Net<U> {
             check(sys::fi_fabric(inf.fabric_attr, &mut fab, ptr::null_mut()))?;
             let fabric = Arc::new(FabricH(fab));
             let mut dom: *mut sys::fid_domain = ptr::null_mut();
-            check(sys::fi_domain(fab, info.0, &mut dom, ptr::null_mut()))?;
+            check(sys::fi_domain(fab, chosen, &mut dom, ptr::null_mut()))?;
             let domain = Arc::new(DomainH { ptr: dom, _fabric: fabric.clone() });
 
             let mut net = Net {
@@ -393,7 +407,7 @@ impl<U> Net<U> {
             let mut av_attr: sys::fi_av_attr = std::mem::zeroed();
             av_attr.type_ = sys::fi_av_type_FI_AV_TABLE;
             check(sys::fi_av_open(dom, &mut av_attr, &mut net.av, ptr::null_mut()))?;
-            check(sys::fi_endpoint(dom, info.0, &mut net.ep, ptr::null_mut()))?;
+            check(sys::fi_endpoint(dom, chosen, &mut net.ep, ptr::null_mut()))?;
             check(sys::fi_ep_bind(net.ep, &mut (*net.cq).fid, (sys::FI_TRANSMIT | sys::FI_RECV) as u64))?;
             check(sys::fi_ep_bind(net.ep, &mut (*net.av).fid, 0))?;
             check(sys::fi_enable(net.ep))?;
