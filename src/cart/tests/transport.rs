@@ -151,6 +151,7 @@ fn many_in_flight(ep: &mut Endpoint, uri: &str) {
         ep.progress(Duration::from_millis(200)).unwrap();
     }
     assert_eq!(ep.in_flight(), 0);
+    assert!(ep.flush(T).unwrap());
 }
 
 /// A peer that never answers: the request times out (-DER_TIMEDOUT); an error status; cancel.
@@ -390,6 +391,7 @@ fn drop_with_operations_in_flight() {
         srv.progress(Duration::from_millis(5)).unwrap();
     }
     assert!(ep.in_flight() >= 20);
+    assert!(!ep.flush(Duration::from_millis(50)).unwrap(), "silent requests cannot flush");
     drop(ep);
     // the server survives its peer going away
     for _ in 0..5 {
