@@ -5,6 +5,7 @@
 //! - latency (median and 99th percentile) with 1 in flight;
 //! - 1 MiB bulk bandwidth (the server pulls 1 MiB from the client with RMA read per request),
 //!   1 and 16 in flight.
+//!
 //! Each rate is the median of 5 runs. `cargo bench -p cart`; CART_BENCH_SECS sets the length
 //! of one run (default 0.3 s), CART_BENCH_SIZES a comma-separated list of message sizes.
 #[path = "../tests/common/mod.rs"]

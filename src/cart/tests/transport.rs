@@ -374,8 +374,9 @@ fn cpu_time() -> Duration {
 fn drop_with_operations_in_flight() {
     let mut srv = open(Provider::OfiTcp);
     let mut ep = open(Provider::OfiTcp);
-    let peer = ep.lookup(&srv.uri().to_owned()).unwrap();
-    let me = ep.lookup(&ep.uri().to_owned()).unwrap();
+    let peer = ep.lookup(srv.uri()).unwrap();
+    let me_uri = ep.uri().to_owned();
+    let me = ep.lookup(&me_uri).unwrap();
     for i in 0..20 {
         ep.send_request(peer, OPC_SILENT, vec![i as u8; if i % 2 == 0 { 10 } else { 500_000 }], None, 0u64).unwrap();
     }

@@ -535,7 +535,7 @@ impl<U> Net<U> {
     /// Asks the provider to cancel a posted operation; its box stays until the (error)
     /// completion comes back.
     pub fn cancel(&mut self, key: OpKey) -> bool {
-        if self.ops.get(&key.0).is_none_or(|op| op.seq != key.1) {
+        if self.ops.get(&key.0).map_or(true, |op| op.seq != key.1) {
             return false; // completed already (the address may hold a newer operation)
         }
         // SAFETY: the operation is still posted (in self.ops), so its context is valid.
