@@ -693,7 +693,7 @@ impl Endpoint {
             if now >= deadline {
                 return Ok(false);
             }
-            self.net.wait((deadline - now).min(Duration::from_millis(1)));
+            self.net.wait((deadline - now).min(Duration::from_millis(1)), Duration::MAX);
         }
     }
 
@@ -709,7 +709,8 @@ impl Endpoint {
     /// -DER_TIMEDOUT).
     pub fn progress(&mut self, timeout: Duration) -> Result<usize> {
         let start = self.delivered;
-        let deadline = Instant::now() + timeout;
+        let began = Instant::now();
+        let deadline = began + timeout;
         loop {
             self.poll_once()?;
             let n = (self.delivered - start).max(self.events.len());
@@ -728,7 +729,7 @@ impl Endpoint {
                 // Posts wait for a connection or for queue space: look again soon.
                 until = until.min(now + Duration::from_micros(500));
             }
-            self.net.wait(until.saturating_duration_since(now));
+            self.net.wait(until.saturating_duration_since(now), now - began);
         }
     }
 

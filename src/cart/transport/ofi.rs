@@ -30,6 +30,9 @@ pub const FI_ADDR_UNSPEC: u64 = u64::MAX;
 /// registrations are visible process-wide).
 static NEXT_MR_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// How long a provider without a wait fd is polled without sleeping.
+const POLL_SPIN: Duration = Duration::from_micros(200);
+
 /// The libfabric API version the transport is written against (Debian's 1.17).
 const API_VERSION: u32 = sys::FI_VERSION(1, 17);
 
@@ -586,8 +589,10 @@ impl<U> Net<U> {
     }
 
     /// Blocks until the CQ may have something or `timeout` passes: fi_trywait then poll(2) on
-    /// the wait fd; providers without one are polled after a short sleep.
-    pub fn wait(&mut self, timeout: Duration) {
+    /// the wait fd. Providers without one (shm) are polled: during the first POLL_SPIN of
+    /// idleness (`idle`) the thread only yields, so a quick answer is seen at once, then it
+    /// sleeps 50 us between polls.
+    pub fn wait(&mut self, timeout: Duration, idle: Duration) {
         if timeout.is_zero() {
             return;
         }
@@ -607,6 +612,7 @@ impl<U> Net<U> {
                 // SAFETY: pfd is a valid pollfd array of length 1.
                 unsafe { libc::poll(&mut pfd, 1, ms) };
             }
+            None if idle < POLL_SPIN => std::thread::yield_now(),
             None => std::thread::sleep(timeout.min(Duration::from_micros(50))),
         }
     }
