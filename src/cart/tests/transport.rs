@@ -118,6 +118,33 @@ fn bulk_local_side(ep: &mut Endpoint) {
     // zero-length transfer completes at once
     let op = ep.bulk_transfer(BulkOp::Get, Some(me), &da, 0, b, 0, 0, 0u64).unwrap();
     assert_eq!(wait_op(ep, op).unwrap(), Vec::<u8>::new());
+    // abort: the transfer completes at once with -DER_CANCELED (callback), and the handle's
+    // memory stays busy until the RMAs already posted are done
+    let aborted = Arc::new(AtomicUsize::new(0));
+    let flag = aborted.clone();
+    let op = ep
+        .bulk_transfer(
+            BulkOp::Get,
+            Some(me),
+            &da,
+            0,
+            b,
+            0,
+            1 << 21,
+            Notify::callback(move |c| {
+                assert_eq!(c.result.unwrap_err().der(), der::DER_CANCELED);
+                flag.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+    ep.cancel(op).unwrap();
+    assert_eq!(aborted.load(Ordering::SeqCst), 1);
+    let start = Instant::now();
+    while ep.bulk_segments(b).is_err() {
+        assert!(start.elapsed() < T, "aborted transfer never released its memory");
+        ep.progress(Duration::from_millis(10)).unwrap();
+    }
+    assert_eq!(ep.in_flight(), 0);
     assert_eq!(ep.bulk_transfer(BulkOp::Get, Some(me), &da, 1, b, 0, 1 << 21, 0u64).unwrap_err(), Error::Overflow);
     assert!(matches!(ep.bulk_transfer(BulkOp::Get, None, &da, 0, b, 0, 1, 0u64), Err(Error::InvalidArg(_))));
     ep.bulk_free(a).unwrap();
