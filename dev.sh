@@ -11,7 +11,7 @@ build=${OXIDAOS_BUILD:-$top/build}
 prefix=$top/_install
 
 apt_packages=(build-essential pkg-config python3 meson ninja-build libcmocka-dev libclang-dev
-  clang valgrind libyaml-dev uuid-dev libfabric-dev)
+  clang valgrind libyaml-dev uuid-dev libfabric-dev libboost-dev)
 
 deps() {
   local missing=()

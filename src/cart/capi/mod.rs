@@ -1,0 +1,7 @@
+//! The exported C API of libcart: thin wrappers over the safe modules, one file per upstream
+//! source file. Every function here is listed in `compat/cart/exports/*.txt` and tied to its
+//! declaration in `include/cart` by the generated `_abi_ties`.
+
+mod crt_hg_proc;
+
+pub use crt_hg_proc::*;
