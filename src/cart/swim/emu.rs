@@ -212,7 +212,6 @@ impl EmuOps {
 pub struct Emu {
     pub sh: Rc<Shared>,
     pub members: Vec<Swim<EmuOps>>,
-    pub params: Params,
     /// how often each running member's progress is called, ms
     pub progress_every: u64,
 }
@@ -246,7 +245,7 @@ impl Emu {
                 s
             })
             .collect();
-        Emu { sh, members, params, progress_every: 10 }
+        Emu { sh, members, progress_every: 10 }
     }
 
     pub fn now(&self) -> u64 {

@@ -263,6 +263,19 @@ struct State<A> {
     glitch: bool,
 }
 
+/// A context's round bookkeeping (upstream's `sc_*` fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub phase: Phase,
+    pub target: SwimId,
+    pub default_ping_timeout: u64,
+    pub expect_progress_time: u64,
+    pub next_tick_time: u64,
+    pub next_event: u64,
+    pub deadline: u64,
+    pub piggyback_tx_max: u64,
+}
+
 /// One member's SWIM context.
 pub struct Swim<O: Ops> {
     ops: O,
@@ -392,6 +405,21 @@ impl<O: Ops> Swim<O> {
 
     pub fn set_default_ping_timeout(&self, v: u64) {
         self.lock().default_ping_timeout = v;
+    }
+
+    /// The round's bookkeeping at this moment.
+    pub fn snapshot(&self) -> Snapshot {
+        let st = self.lock();
+        Snapshot {
+            phase: st.phase,
+            target: st.target,
+            default_ping_timeout: st.default_ping_timeout,
+            expect_progress_time: self.expect_progress_time.load(Relaxed),
+            next_tick_time: st.next_tick_time,
+            next_event: st.next_event,
+            deadline: st.deadline,
+            piggyback_tx_max: st.piggyback_tx_max,
+        }
     }
 
     /// Number of members currently suspected by this context.
