@@ -337,6 +337,12 @@ impl Emu {
         let end = self.now() + ms;
         while self.now() < end {
             let now = self.now();
+            // a process that runs again may well make progress before it reads its sockets
+            for i in 0..self.members.len() {
+                if matches!(self.life(i), Life::StoppedUntil(t) if t == now) && self.running(i) {
+                    self.members[i].progress(0);
+                }
+            }
             // deliver what is due
             loop {
                 let next = {

@@ -480,6 +480,30 @@ fn emu_stall_of_self_declares_nobody_dead() {
 }
 
 #[test]
+fn emu_long_stall_of_self_declares_nobody_dead() {
+    let p = fast();
+    let mut e = Emu::new(8, p, 13, true);
+    e.run(6_000);
+    // member 5 has just suspected member 6 itself, then stalls for longer than the suspicion
+    // timeout: on its return that suspicion looks expired, but only because 5 stalled
+    let inc = e.state(5, 6).incarnation;
+    assert_eq!(e.members[5].updates_parse(5, 5, &[MemberUpdate::new(6, inc, Status::SUSPECT)]), 0);
+    assert_eq!(e.state(5, 6).status, Status::SUSPECT);
+    e.stop(5, p.suspect_timeout + 5_000);
+    e.run(p.suspect_timeout + 20_000);
+    let dead = e.sh.dead_seen.borrow();
+    assert!(!dead.keys().any(|&(obs, _)| obs == 5), "the stalled member declared: {dead:?}");
+    assert!(!dead.keys().any(|&(_, subj)| subj == 6), "6 was declared DEAD: {dead:?}");
+    // the others did see 5 DEAD (it was silent past the suspicion timeout) and 5 came back
+    // with a new incarnation
+    assert!(dead.keys().any(|&(_, subj)| subj == 5));
+    for i in 0..8 {
+        assert_eq!(e.state(i, 5).status, Status::ALIVE, "{i} sees 5 {:?}", e.state(i, 5));
+        assert_eq!(e.state(i, 6).status, Status::ALIVE);
+    }
+}
+
+#[test]
 fn emu_lossy_network_no_false_dead() {
     let p = fast();
     let mut e = Emu::new(8, p, 5, true);
