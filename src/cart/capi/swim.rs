@@ -236,7 +236,10 @@ where
 }
 
 #[no_mangle]
-pub extern "C" fn swim_init(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_init(
     self_id: sys::swim_id_t,
     swim_ops: *mut sys::swim_ops,
     data: *mut c_void,
@@ -282,7 +285,10 @@ pub extern "C" fn swim_init(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_fini(ctx: *mut sys::swim_context) {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_fini(ctx: *mut sys::swim_context) {
     if ctx.is_null() {
         return;
     }
@@ -294,17 +300,26 @@ pub extern "C" fn swim_fini(ctx: *mut sys::swim_context) {
 }
 
 #[no_mangle]
-pub extern "C" fn swim_data(ctx: *mut sys::swim_context) -> *mut c_void {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_data(ctx: *mut sys::swim_context) -> *mut c_void {
     self::ctx(ctx).map_or(std::ptr::null_mut(), |c| c.swim.ops().data)
 }
 
 #[no_mangle]
-pub extern "C" fn swim_self_get(ctx: *mut sys::swim_context) -> sys::swim_id_t {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_self_get(ctx: *mut sys::swim_context) -> sys::swim_id_t {
     self::ctx(ctx).map_or(swim::ID_INVALID, |c| c.swim.self_get())
 }
 
 #[no_mangle]
-pub extern "C" fn swim_self_set(ctx: *mut sys::swim_context, self_id: sys::swim_id_t) {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_self_set(ctx: *mut sys::swim_context, self_id: sys::swim_id_t) {
     if let Some(c) = self::ctx(ctx) {
         c.swim.self_set(self_id);
         c.sc_self.store(self_id, Relaxed);
@@ -315,7 +330,7 @@ pub extern "C" fn swim_self_set(ctx: *mut sys::swim_context, self_id: sys::swim_
 }
 
 /// The C array as a slice (None: NULL with a count).
-fn upds_in<'a>(p: *const sys::swim_member_update, n: usize) -> Option<Vec<MemberUpdate>> {
+fn upds_in(p: *const sys::swim_member_update, n: usize) -> Option<Vec<MemberUpdate>> {
     if n == 0 {
         return Some(Vec::new());
     }
@@ -328,7 +343,10 @@ fn upds_in<'a>(p: *const sys::swim_member_update, n: usize) -> Option<Vec<Member
 }
 
 #[no_mangle]
-pub extern "C" fn swim_updates_parse(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_updates_parse(
     ctx: *mut sys::swim_context,
     from: sys::swim_id_t,
     id: sys::swim_id_t,
@@ -356,7 +374,10 @@ fn out_upds(v: &[MemberUpdate], pupds: *mut *mut sys::swim_member_update, pn: *m
 }
 
 #[no_mangle]
-pub extern "C" fn swim_updates_prepare(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_updates_prepare(
     ctx: *mut sys::swim_context,
     id: sys::swim_id_t,
     to: sys::swim_id_t,
@@ -373,7 +394,10 @@ pub extern "C" fn swim_updates_prepare(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_updates_short(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_updates_short(
     ctx: *mut sys::swim_context,
     self_id: sys::swim_id_t,
     self_incarnation: u64,
@@ -397,7 +421,10 @@ pub extern "C" fn swim_updates_short(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_updates_send(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_updates_send(
     ctx: *mut sys::swim_context,
     id: sys::swim_id_t,
     to: sys::swim_id_t,
@@ -406,7 +433,10 @@ pub extern "C" fn swim_updates_send(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_ipings_suspend(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_ipings_suspend(
     ctx: *mut sys::swim_context,
     from_id: sys::swim_id_t,
     to_id: sys::swim_id_t,
@@ -416,7 +446,10 @@ pub extern "C" fn swim_ipings_suspend(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_ipings_reply(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_ipings_reply(
     ctx: *mut sys::swim_context,
     from_id: sys::swim_id_t,
     ret_rc: c_int,
@@ -425,12 +458,18 @@ pub extern "C" fn swim_ipings_reply(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_progress(ctx: *mut sys::swim_context, timeout: i64) -> c_int {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_progress(ctx: *mut sys::swim_context, timeout: i64) -> c_int {
     with(ctx, der::INVAL, |c| c.swim.progress(timeout))
 }
 
 #[no_mangle]
-pub extern "C" fn swim_net_glitch_update(
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_net_glitch_update(
     ctx: *mut sys::swim_context,
     id: sys::swim_id_t,
     delay: u64,
@@ -439,7 +478,10 @@ pub extern "C" fn swim_net_glitch_update(
 }
 
 #[no_mangle]
-pub extern "C" fn swim_member_del(ctx: *mut sys::swim_context, id: sys::swim_id_t) {
+/// # Safety
+/// `ctx` is NULL or a live context from `swim_init`; pointers are NULL or valid for what
+/// cart/swim.h says they hold.
+pub unsafe extern "C" fn swim_member_del(ctx: *mut sys::swim_context, id: sys::swim_id_t) {
     with(ctx, (), |c| c.swim.member_del(id))
 }
 

@@ -163,11 +163,10 @@ impl Ops for EmuOps {
 
     fn set_member_state(&self, _s: &Swim<Self>, id: SwimId, state: &mut MemberState) -> i32 {
         let sh = &self.sh;
-        let Some(slot) = sh.table.borrow_mut()[self.me].get_mut(id as usize).map(|s| *s = *state)
-        else {
-            return der::NONEXIST;
-        };
-        let _ = slot;
+        match sh.table.borrow_mut()[self.me].get_mut(id as usize) {
+            Some(slot) => *slot = *state,
+            None => return der::NONEXIST,
+        }
         let now = sh.now.get();
         if state.status == Status::DEAD {
             sh.dead_seen.borrow_mut().entry((self.me, id as usize)).or_insert(now);

@@ -159,7 +159,7 @@ pub fn parse_uint(s: &str) -> Option<u32> {
         if mag == 0 {
             return Some(0);
         }
-        if mag - 1 >= max {
+        if mag > max {
             return None;
         }
         Some(mag.wrapping_neg() as u32)
@@ -459,9 +459,8 @@ impl<O: Ops> Swim<O> {
         if s.status == Status::INACTIVE {
             // the end of bootstrap is not spread widely
             count = st.piggyback_tx_max;
-        } else if nr <= s.incarnation
-            && (s.status == Status::DEAD || s.status == Status::ALIVE || s.incarnation >= nr)
-        {
+        } else if nr <= s.incarnation {
+            // old news (for DEAD, ALIVE and SUSPECT alike)
             return der::ALREADY;
         }
         Self::unsuspect(st, id);

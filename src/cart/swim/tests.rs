@@ -3,13 +3,16 @@ use super::*;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
+/// A reply sent: from, to, rc, args.
+type Reply = (SwimId, SwimId, i32, u32);
+
 /// One context's world, recorded.
 #[derive(Default)]
 struct Mock {
     now: Cell<u64>,
     table: RefCell<BTreeMap<SwimId, MemberState>>,
     sent: RefCell<Vec<(SwimId, SwimId, Vec<MemberUpdate>)>>,
-    replies: std::rc::Rc<RefCell<Vec<(SwimId, SwimId, i32, u32)>>>,
+    replies: std::rc::Rc<RefCell<Vec<Reply>>>,
     dping: RefCell<VecDeque<SwimId>>,
     iping: RefCell<VecDeque<SwimId>>,
     new_inc: Option<u64>,
