@@ -456,6 +456,17 @@ malformed_messages(void **state)
 	assert_int_equal(crt_proc_reset(proc, empty_rl, sizeof(empty_rl), CRT_PROC_DECODE), 0);
 	assert_int_equal(crt_proc_d_rank_list_t(proc, CRT_PROC_DECODE, &rl), 0);
 	assert_null(rl);
+	/* a decoded sgl never keeps a pointer the struct held before */
+	{
+		uint8_t empty_sgl[] = {0, 0, 0, 0, 3, 0, 0, 0};
+
+		sgl.sg_iovs = (d_iov_t *)&sgl;
+		assert_int_equal(crt_proc_reset(proc, empty_sgl, sizeof(empty_sgl), CRT_PROC_DECODE), 0);
+		assert_int_equal(crt_proc_d_sg_list_t(proc, CRT_PROC_DECODE, &sgl), 0);
+		assert_int_equal(sgl.sg_nr, 0);
+		assert_int_equal(sgl.sg_nr_out, 3);
+		assert_null(sgl.sg_iovs);
+	}
 	assert_int_equal(crt_proc_destroy(proc), 0);
 }
 

@@ -120,6 +120,33 @@ impl<'a> Proc<'a> {
         self.pos = end;
     }
 
+    /// Appends a fixed-size value (the common case, kept to one store when it fits).
+    #[inline]
+    pub fn put_fixed<const N: usize>(&mut self, b: [u8; N]) {
+        if self.overflow.is_none() {
+            if let Some(dst) = self.buf.get_mut(self.pos..self.pos + N) {
+                dst.copy_from_slice(&b);
+                self.pos += N;
+                return;
+            }
+        }
+        self.put(&b);
+    }
+
+    /// The next `N` bytes as an array (decoding), or `-DER_HG` when fewer are left.
+    #[inline]
+    pub fn take_fixed<const N: usize>(&mut self) -> Result<[u8; N], i32> {
+        let end = self.pos.checked_add(N).ok_or(DER_HG)?;
+        let b: [u8; N] = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(DER_HG)?
+            .try_into()
+            .map_err(|_| DER_HG)?;
+        self.pos = end;
+        Ok(b)
+    }
+
     /// The next `n` bytes (decoding), or `-DER_HG` when fewer are left.
     pub fn take(&mut self, n: usize) -> Result<&[u8], i32> {
         let end = self
@@ -170,12 +197,13 @@ macro_rules! scalar {
     ($($t:ty),*) => {$(
         impl Scalar for $t {
             const SIZE: usize = std::mem::size_of::<$t>();
+            #[inline]
             fn write(self, proc: &mut Proc<'_>) {
-                proc.put(&self.to_le_bytes());
+                proc.put_fixed(self.to_le_bytes());
             }
+            #[inline]
             fn read(proc: &mut Proc<'_>) -> Result<Self, i32> {
-                let b = proc.take(Self::SIZE)?;
-                Ok(<$t>::from_le_bytes(b.try_into().unwrap()))
+                Ok(<$t>::from_le_bytes(proc.take_fixed()?))
             }
         }
     )*};
@@ -184,17 +212,20 @@ scalar!(u8, i8, u16, i16, u32, i32, u64, i64);
 
 impl Scalar for bool {
     const SIZE: usize = 1;
+    #[inline]
     fn write(self, proc: &mut Proc<'_>) {
-        proc.put(&[self as u8]);
+        proc.put_fixed([self as u8]);
     }
     /// Any nonzero byte is true (a C bool must hold 0 or 1).
+    #[inline]
     fn read(proc: &mut Proc<'_>) -> Result<Self, i32> {
-        Ok(proc.take(1)?[0] != 0)
+        Ok(proc.take_fixed::<1>()?[0] != 0)
     }
 }
 
 impl Proc<'_> {
     /// One scalar per `op` (`crt_proc_<type>`).
+    #[inline]
     pub fn scalar<T: Scalar>(&mut self, op: Op, v: &mut T) -> Result<(), i32> {
         match op {
             Op::Encode => v.write(self),

@@ -503,6 +503,11 @@ pub unsafe extern "C" fn crt_proc_d_sg_list_t(
         s.sg_iovs = ptr::null_mut();
         return 0;
     }
+    if op == Op::Decode {
+        // Whatever the struct held is not ours to free later: a list that fails to decode, or
+        // has no iovs, has none.
+        s.sg_iovs = ptr::null_mut();
+    }
     if let Err(e) = p
         .scalar(op, &mut s.sg_nr)
         .and_then(|_| p.scalar(op, &mut s.sg_nr_out))
