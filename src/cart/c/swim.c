@@ -56,3 +56,29 @@ swim_ping_timeout_get(void)
 {
 	return oxidaos_swim_tunable_get(TUNABLE_PING);
 }
+
+/*
+ * SWIM's messages in gurt's "swim" log facility, as upstream logs them (DLOG_ERR for DEAD,
+ * refutations and glitches, DLOG_INFO for ALIVE and SUSPECT). The gurt symbols are weak so
+ * that the Rust unit tests, which do not link libgurt, still link; there this logs nothing.
+ */
+#define D_LOGFAC DD_FAC(swim)
+#include <gurt/debug.h>
+
+#pragma weak d_swim_logfac
+#pragma weak d_swim_logfac_cache
+#pragma weak d_log_xst
+#pragma weak d_vlog
+
+void oxidaos_swim_log(int err, const char *msg);
+
+void
+oxidaos_swim_log(int err, const char *msg)
+{
+	if (&d_swim_logfac_cache == NULL || &d_vlog == NULL || &d_log_xst == NULL)
+		return;
+	if (err)
+		D_DEBUG(DLOG_ERR, "%s\n", msg);
+	else
+		D_DEBUG(DLOG_INFO, "%s\n", msg);
+}

@@ -8,6 +8,11 @@ use crate::sys;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::Relaxed};
 
+unsafe extern "C" {
+    /// c/swim.c: one message in gurt's `swim` log facility (a no-op without libgurt).
+    fn oxidaos_swim_log(err: c_int, msg: *const std::os::raw::c_char);
+}
+
 /// The `args` of an indirect-ping request kept for `send_reply` (the caller's RPC).
 pub struct CArgs(*mut c_void);
 
@@ -130,6 +135,14 @@ impl Ops for CapiOps {
         let rc = unsafe { f(self.h(), id, &mut s) };
         *state = state_from_c(&s);
         rc
+    }
+
+    fn log(&self, err: bool, msg: std::fmt::Arguments<'_>) {
+        let mut m = msg.to_string().into_bytes();
+        m.retain(|&b| b != 0);
+        m.push(0);
+        // SAFETY: m is NUL-terminated; the C side only reads it during the call.
+        unsafe { oxidaos_swim_log(err as c_int, m.as_ptr() as *const std::os::raw::c_char) };
     }
 
     fn new_incarnation(&self, _: &Swim<Self>, id: SwimId, state: &mut MemberState) -> bool {

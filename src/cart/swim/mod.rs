@@ -216,6 +216,9 @@ pub trait Ops: Sized {
     fn now_ms(&self) -> u64 {
         monotonic_ms()
     }
+    /// Where SWIM's own messages go (upstream logs them in gurt's `swim` facility: `err`
+    /// at DLOG_ERR, else DLOG_INFO). Called only on state changes and anomalies.
+    fn log(&self, _err: bool, _msg: std::fmt::Arguments<'_>) {}
 }
 
 /// Where the round of the current target is.
@@ -464,6 +467,7 @@ impl<O: Ops> Swim<O> {
             return der::ALREADY;
         }
         Self::unsuspect(st, id);
+        self.ops.log(false, format_args!("{}: member {id} {nr} is ALIVE from {from}", self.self_get()));
         s.incarnation = nr;
         s.status = Status::ALIVE;
         self.notify(st, from, id, &mut s, count)
@@ -482,6 +486,9 @@ impl<O: Ops> Swim<O> {
             return der::ALREADY;
         }
         Self::unsuspect(st, id);
+        let me = self.self_get();
+        let by = if from == me { " (self)" } else { "" };
+        self.ops.log(true, format_args!("{me}: member {id} {nr} is DEAD from {from}{by}"));
         s.incarnation = nr;
         s.status = Status::DEAD;
         self.notify(st, from, id, &mut s, 0)
@@ -515,6 +522,9 @@ impl<O: Ops> Swim<O> {
         } else {
             st.suspects.push(Item::new(id, from, deadline));
         }
+        let me = self.self_get();
+        let by = if from == me { " (self)" } else { "" };
+        self.ops.log(false, format_args!("{me}: member {id} {nr} is SUSPECT from {from}{by}"));
         s.incarnation = nr;
         s.status = Status::SUSPECT;
         self.notify(st, from, id, &mut s, 0)
@@ -638,6 +648,11 @@ impl<O: Ops> Swim<O> {
         {
             st.deadline = st.deadline.saturating_add(delay);
         }
+        drop(guard);
+        if id != self_id {
+            self.ops.log(true, format_args!(
+                "{self_id}: A network glitch of {id} with {delay} ms delay is detected."));
+        }
         0
     }
 
@@ -757,6 +772,11 @@ impl<O: Ops> Swim<O> {
                     if me.incarnation > u.state.incarnation {
                         continue; // refuted already
                     }
+                    self.ops.log(true, format_args!(
+                        "{{{self_id} {} {}}} self {} received {{{self_id} {} {}}} from {from_id}",
+                        me.status.letter(), me.incarnation,
+                        if s == Status::SUSPECT { "SUSPECT" } else { "DEAD" },
+                        s.letter(), u.state.incarnation));
                     self.refute(self_id, &mut me, u.state.incarnation);
                     let r = self.notify(&mut st, self_id, self_id, &mut me, 0);
                     if r != 0 {
@@ -796,6 +816,10 @@ impl<O: Ops> Swim<O> {
                     {
                         continue;
                     }
+                    self.ops.log(true, format_args!(
+                        "{{{self_id} A {self_incarnation}}} self {} received {{{self_id} {} {}}} from {_from_id}",
+                        if s == Status::SUSPECT { "SUSPECT" } else { "DEAD" },
+                        s.letter(), u.state.incarnation));
                     self.refute(self_id, &mut me, u.state.incarnation);
                 } else if u.id == id {
                     id_upd = Some(*u);
@@ -822,6 +846,10 @@ impl<O: Ops> Swim<O> {
         let expect = self.expect_progress_time.load(Relaxed);
         // progress that came late means this member stalled: move every timer by as much
         let mut glitch = if expect != 0 && now > expect { now - expect } else { 0 };
+        if glitch > 0 {
+            self.ops.log(true, format_args!(
+                "The progress callback was not called for too long: {glitch} ms after expected."));
+        }
         let mut phase = Phase::TimedOut;
         let rc = loop {
             if !(now <= end || phase == Phase::TimedOut) {
