@@ -266,6 +266,9 @@ pub unsafe extern "C" fn swim_init(
             || o.get_member_state.is_none()
             || o.set_member_state.is_none()
         {
+            let m = b"there are no proper callbacks specified\0";
+            // SAFETY: a NUL-terminated message, read during the call only.
+            unsafe { oxidaos_swim_log(1, m.as_ptr() as *const std::os::raw::c_char) };
             return std::ptr::null_mut();
         }
         let ops = CapiOps { ops: swim_ops, data, handle: AtomicPtr::new(std::ptr::null_mut()) };
