@@ -259,6 +259,19 @@ impl Emu {
         self.sh.life.borrow_mut()[i] = Life::Dead;
     }
 
+    /// Restarts a killed member as a new process: its table is fresh (everyone ALIVE) and it
+    /// comes back with a new, higher incarnation.
+    pub fn restart(&self, i: usize, incarnation: u64) {
+        {
+            let mut t = self.sh.table.borrow_mut();
+            for s in t[i].iter_mut() {
+                *s = MemberState::default();
+            }
+            t[i][i].incarnation = incarnation;
+        }
+        self.sh.life.borrow_mut()[i] = Life::Running;
+    }
+
     /// Stops member `i` for `ms` (as SIGSTOP then SIGCONT).
     pub fn stop(&self, i: usize, ms: u64) {
         self.sh.life.borrow_mut()[i] = Life::StoppedUntil(self.now() + ms);

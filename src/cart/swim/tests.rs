@@ -507,6 +507,41 @@ fn emu_long_stall_of_self_declares_nobody_dead() {
 }
 
 #[test]
+fn emu_lossy_network_still_detects_a_death() {
+    let p = fast();
+    let mut e = Emu::new(8, p, 21, false);
+    e.sh.loss_per_mille.set(50);
+    e.sh.latency.set((2, 20));
+    e.run(10_000);
+    let t0 = e.now();
+    e.kill(2);
+    e.run(dead_bound(8, &p) + 10_000);
+    let t = e.all_saw_dead(2, &[]).expect("a death under 5% loss is still found");
+    assert!(t - t0 >= p.suspect_timeout);
+    let dead = e.sh.dead_seen.borrow();
+    assert!(dead.keys().all(|&(_, subj)| subj == 2), "false DEAD: {dead:?}");
+}
+
+#[test]
+fn emu_dead_member_restarted_with_new_incarnation_is_alive() {
+    let p = fast();
+    let mut e = Emu::new(6, p, 17, true);
+    e.run(5_000);
+    e.kill(4);
+    e.run(dead_bound(6, &p));
+    assert!(e.all_saw_dead(4, &[]).is_some());
+    let old = e.state(0, 4).incarnation;
+    // a new process: higher incarnation (crt_swim takes the HLC)
+    e.restart(4, old + 1000);
+    e.run(10_000);
+    for i in 0..6 {
+        let s = e.state(i, 4);
+        assert_eq!(s.status, Status::ALIVE, "{i} sees 4 as {s:?}");
+        assert_eq!(s.incarnation, old + 1000);
+    }
+}
+
+#[test]
 fn emu_lossy_network_no_false_dead() {
     let p = fast();
     let mut e = Emu::new(8, p, 5, true);
