@@ -3,5 +3,7 @@
 //! declaration in `include/cart` by the generated `_abi_ties`.
 
 mod crt_hg_proc;
+mod swim;
 
 pub use crt_hg_proc::*;
+pub use swim::*;
