@@ -26,6 +26,8 @@
 #include <gurt/hash.h>
 #include <gurt/heap.h>
 #include <gurt/slab.h>
+#include <gurt/telemetry_common.h>
+#include <gurt/telemetry_consumer.h>
 
 static char tmpdir[] = "/tmp/gurt_fi_XXXXXX";
 static char cfg_path[256];
@@ -665,6 +667,10 @@ heap_cmp(struct d_binheap_node *a, struct d_binheap_node *b)
 static bool
 fi_key_cmp(struct d_hash_table *htable, d_list_t *link, const void *key, unsigned int ksize)
 {
+	(void)htable;
+	(void)link;
+	(void)key;
+	(void)ksize;
 	return false;
 }
 
@@ -680,6 +686,8 @@ test_gurt_allocations_fail(void **state)
 	struct d_slab_reg      reg  = {.sr_name = "fi", .sr_size = 64, .sr_max_desc = 4};
 	struct d_slab_type    *st   = NULL;
 	d_rank_list_t         *src, *dup = NULL;
+	struct d_tm_nodeList_t *nl  = NULL;
+	struct d_tm_node_t      node = {0};
 	d_rank_t               ranks[3] = {3, 1, 2};
 	struct d_fault_attr_t *mem;
 	uint64_t               hits;
@@ -709,8 +717,10 @@ test_gurt_allocations_fail(void **state)
 	assert_null(dup);
 	assert_int_equal(d_slab_register(&slab, &reg, NULL, &st), -DER_NOMEM);
 	assert_null(st);
+	assert_int_equal(d_tm_list_add_node(&node, &nl), -DER_NOMEM);
+	assert_null(nl);
 	/* each failed at its first allocation: one injected fault apiece */
-	assert_int_equal(mem->fa_num_faults, hits + 5);
+	assert_int_equal(mem->fa_num_faults, hits + 6);
 
 	assert_int_equal(d_fault_inject_disable(), 0);
 	assert_int_equal(d_hash_table_create(0, 4, NULL, &fi_hash_ops, &ht), 0);
@@ -722,8 +732,12 @@ test_gurt_allocations_fail(void **state)
 	d_rank_list_free(dup);
 	assert_int_equal(d_slab_register(&slab, &reg, NULL, &st), 0);
 	assert_non_null(st);
+	assert_int_equal(d_tm_list_add_node(&node, &nl), 0);
+	assert_non_null(nl);
+	assert_ptr_equal(nl->dtnl_node, &node);
+	d_tm_list_free(nl);
 	/* injection off: nothing more was failed */
-	assert_int_equal(mem->fa_num_faults, hits + 5);
+	assert_int_equal(mem->fa_num_faults, hits + 6);
 
 	d_slab_destroy(&slab);
 	d_rank_list_free(src);

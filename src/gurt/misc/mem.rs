@@ -231,6 +231,17 @@ pub unsafe fn free_in(fac: GurtFac, p: *mut c_void) {
     }
 }
 
+/// `D_STRNDUP(ptr, s, n)` in facility `fac`: [`strndup`] (tracked), then the memory fault check
+/// and the DB_MEM line; NULL when out of memory.
+///
+/// # Safety
+/// As [`strndup`].
+pub unsafe fn strndup_in(fac: GurtFac, s: *const c_char, n: usize) -> *mut c_char {
+    // SAFETY: the caller's contract.
+    let (p, len) = unsafe { (strndup(s, n), libc::strnlen(s, n)) };
+    check_alloc(fac, "strndup", p.cast(), len + 1, 0).cast()
+}
+
 /// A NUL-terminated libc copy of `bytes` (`D_STRNDUP`-style: tracked, subject to memory fault
 /// injection, logged in `fac`); `None` when out of memory.
 pub fn c_string_in(fac: GurtFac, bytes: &[u8]) -> Option<NonNull<c_char>> {
