@@ -804,6 +804,7 @@ impl UuidKey {
 /// Every allocation of the hash tables, heaps and slabs: zeroed, on the libc heap (C may free
 /// what gurt hands it; d_free is free), NULL on failure. This is upstream's `D_ALLOC` in the
 /// "mem" facility: tracked, subject to memory fault injection and logged under DB_MEM.
+#[track_caller]
 pub fn alloc_zeroed(n: usize, size: usize) -> *mut c_void {
     crate::misc::mem::alloc_zeroed_in(crate::dlog::GurtFac::Mem, n, size)
 }
@@ -812,12 +813,14 @@ pub fn alloc_zeroed(n: usize, size: usize) -> *mut c_void {
 ///
 /// # Safety
 /// `p` is NULL or a live libc heap block, not used afterwards.
+#[track_caller]
 pub unsafe fn free_raw(p: *mut c_void) {
     // SAFETY: the caller's contract.
     unsafe { crate::misc::mem::free_in(crate::dlog::GurtFac::Mem, p) }
 }
 
 /// A zeroed `T` on the libc heap (C may free what gurt hands it, and d_free is free).
+#[track_caller]
 pub fn calloc_one<T>() -> Option<NonNull<T>> {
     // SAFETY: calloc has no preconditions; the result is NULL or a zeroed, suitably aligned
     // block of size_of::<T>() bytes (malloc alignment covers every type used here).
@@ -828,6 +831,7 @@ pub fn calloc_one<T>() -> Option<NonNull<T>> {
 ///
 /// # Safety
 /// `p` must come from the libc heap and not be used afterwards.
+#[track_caller]
 pub unsafe fn free_one<T>(p: NonNull<T>) {
     // SAFETY: by the contract.
     unsafe { free_raw(p.as_ptr().cast()) }

@@ -177,6 +177,7 @@ fn mem_should_fail() -> bool {
 /// fail, as upstream does even for a NULL `p`), then logs the allocation under DB_MEM or the
 /// failure as an error, with upstream's message shapes.
 #[inline]
+#[track_caller]
 fn check_alloc(fac: GurtFac, func: &str, p: *mut c_void, size: usize, count: usize) -> *mut c_void {
     let mut p = p;
     if mem_should_fail() {
@@ -185,11 +186,9 @@ fn check_alloc(fac: GurtFac, func: &str, p: *mut c_void, size: usize, count: usi
         p = ptr::null_mut();
     }
     if !p.is_null() {
-        if count <= 1 {
-            mem_debug(fac, format_args!("alloc({func}) 'ptr':{} at {:p}.\n", size as i32, p));
-        } else {
-            mem_debug(fac, format_args!("alloc({func}) 'ptr':{} * 'count':{} at {:p}.\n",
-                size as i32, count as i32, p));
+        let flags = mem_debug_flags(fac);
+        if flags != 0 {
+            log_alloc(flags, func, p, size, count);
         }
     } else {
         let total = if count >= 1 { size.wrapping_mul(count) } else { size };
@@ -198,22 +197,57 @@ fn check_alloc(fac: GurtFac, func: &str, p: *mut c_void, size: usize, count: usi
     p
 }
 
+/// The flags of a `D_DEBUG(DB_MEM, ...)` line in facility `fac` (0: off): one cache load.
+#[inline(always)]
+fn mem_debug_flags(fac: GurtFac) -> i32 {
+    crate::dlog::enabled(fac, crate::dlog::Level::DbMem)
+}
+
+/// The enabled half of an allocation's DB_MEM line (out of line: the message is only built here).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn log_alloc(flags: i32, func: &str, p: *mut c_void, size: usize, count: usize) {
+    let at = std::panic::Location::caller();
+    if count <= 1 {
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc",
+            format_args!("alloc({func}) 'ptr':{} at {:p}.\n", size as i32, p));
+    } else {
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc",
+            format_args!("alloc({func}) 'ptr':{} * 'count':{} at {:p}.\n", size as i32, count as i32, p));
+    }
+}
+
+/// The enabled half of a free's DB_MEM line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn log_free(flags: i32, p: *mut c_void) {
+    let at = std::panic::Location::caller();
+    crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc", format_args!("free 'ptr' at {:p}.\n", p));
+}
+
 /// A `D_DEBUG(DB_MEM, ...)` line in facility `fac`: one cache load while the bit is off.
 #[inline(always)]
+#[track_caller]
 fn mem_debug(fac: GurtFac, args: std::fmt::Arguments<'_>) {
     let flags = crate::dlog::enabled(fac, crate::dlog::Level::DbMem);
     if flags != 0 {
-        crate::dlog::log_with(flags, file!(), line!(), "d_alloc", args);
+        let at = std::panic::Location::caller();
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc", args);
     }
 }
 
 #[cold]
+#[track_caller]
 fn mem_error(fac: GurtFac, args: std::fmt::Arguments<'_>) {
-    crate::dlog::log(fac, crate::dlog::Level::Err, file!(), line!(), "d_alloc", args);
+    let at = std::panic::Location::caller();
+    crate::dlog::log(fac, crate::dlog::Level::Err, at.file(), at.line(), "d_alloc", args);
 }
 
 /// `D_ALLOC_ARRAY`-style bytes: `count` zeroed elements of `size` bytes from [`calloc`] (so
 /// tracked), subject to memory fault injection, logged in facility `fac`. NULL on failure.
+#[track_caller]
 pub fn alloc_zeroed_in(fac: GurtFac, count: usize, size: usize) -> *mut c_void {
     check_alloc(fac, "calloc", calloc(count, size), size, count)
 }
@@ -223,9 +257,13 @@ pub fn alloc_zeroed_in(fac: GurtFac, count: usize, size: usize) -> *mut c_void {
 /// # Safety
 /// As [`free`].
 #[inline]
+#[track_caller]
 pub unsafe fn free_in(fac: GurtFac, p: *mut c_void) {
     if !p.is_null() {
-        mem_debug(fac, format_args!("free 'ptr' at {:p}.\n", p));
+        let flags = mem_debug_flags(fac);
+        if flags != 0 {
+            log_free(flags, p);
+        }
         // SAFETY: the caller's contract.
         unsafe { free(p) }
     }
@@ -236,6 +274,7 @@ pub unsafe fn free_in(fac: GurtFac, p: *mut c_void) {
 ///
 /// # Safety
 /// As [`strndup`].
+#[track_caller]
 pub unsafe fn strndup_in(fac: GurtFac, s: *const c_char, n: usize) -> *mut c_char {
     // SAFETY: the caller's contract.
     let (p, len) = unsafe { (strndup(s, n), libc::strnlen(s, n)) };
@@ -244,6 +283,7 @@ pub unsafe fn strndup_in(fac: GurtFac, s: *const c_char, n: usize) -> *mut c_cha
 
 /// A NUL-terminated libc copy of `bytes` (`D_STRNDUP`-style: tracked, subject to memory fault
 /// injection, logged in `fac`); `None` when out of memory.
+#[track_caller]
 pub fn c_string_in(fac: GurtFac, bytes: &[u8]) -> Option<NonNull<c_char>> {
     let p = alloc_zeroed_in(fac, bytes.len() + 1, 1).cast::<u8>();
     let p = NonNull::new(p)?;
@@ -254,6 +294,7 @@ pub fn c_string_in(fac: GurtFac, bytes: &[u8]) -> Option<NonNull<c_char>> {
 
 /// `D_ALLOC_ARRAY(ptr, count)` in misc's code: `count` zeroed elements of `T`, or `None` when
 /// out of memory (or when fault injection fails the allocation).
+#[track_caller]
 pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
     NonNull::new(alloc_zeroed_in(GurtFac::Misc, count, std::mem::size_of::<T>()).cast())
 }
@@ -264,6 +305,7 @@ pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
 ///
 /// # Safety
 /// `old` is NULL or a live libc block holding at least `old_count` elements of `T`.
+#[track_caller]
 pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> Option<NonNull<T>> {
     let esz = std::mem::size_of::<T>();
     let old_sz = old_count.wrapping_mul(esz);
@@ -296,6 +338,7 @@ pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> O
 /// # Safety
 /// As [`free`].
 #[inline]
+#[track_caller]
 pub unsafe fn free_ptr<T>(p: *mut T) {
     // SAFETY: the caller's contract.
     unsafe { free_in(GurtFac::Misc, p.cast()) }
