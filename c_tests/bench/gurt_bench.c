@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gurt/common.h>
 #include <gurt/hash.h>
@@ -393,6 +394,61 @@ bench_slab(const struct opts *o)
 	free(s);
 }
 
+/* ---------------------------------------------------------------- log */
+
+/* D_DEBUG with its mask off (the inline d_log_check on the facility cache, nothing written)
+ * and on (a formatted line appended to a log file in /tmp). */
+static void
+bench_log(const struct opts *o)
+{
+	char    path[] = "/tmp/gurt_bench_log_XXXXXX";
+	double *s      = calloc(o->repeats, sizeof(*s));
+	int     fd, r, i;
+
+	fd = mkstemp(path);
+	if (fd < 0 || s == NULL) {
+		fprintf(stderr, "log: no temporary file\n");
+		free(s);
+		return;
+	}
+	close(fd);
+	setenv("D_LOG_FILE", path, 1);
+	setenv("D_LOG_MASK", "ERR", 1);
+	setenv("DD_MASK", "all", 1);
+	if (d_log_init() != 0) {
+		fprintf(stderr, "log: d_log_init failed\n");
+		unlink(path);
+		free(s);
+		return;
+	}
+	for (r = 0; r < o->repeats; r++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < o->ops; i++)
+			D_DEBUG(DB_TRACE, "bench line %d of run %d\n", i, r);
+		s[r] = (now_ns() - t0) / o->ops;
+	}
+	report("log", "D_DEBUG mask off", s, o->repeats);
+	d_log_setmasks("DEBUG", -1);
+	for (r = 0; r < o->repeats; r++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < o->ops; i++)
+			D_DEBUG(DB_TRACE, "bench line %d of run %d\n", i, r);
+		s[r] = (now_ns() - t0) / o->ops;
+		/* keep the file small between runs */
+		if (truncate(path, 0) != 0)
+			break;
+	}
+	report("log", "D_DEBUG mask on (to file)", s, o->repeats);
+	d_log_fini();
+	unlink(path);
+	unsetenv("D_LOG_FILE");
+	unsetenv("D_LOG_MASK");
+	unsetenv("DD_MASK");
+	free(s);
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static const struct {
@@ -403,6 +459,7 @@ static const struct {
     {"hashfn", bench_hashfn},
     {"binheap", bench_binheap},
     {"slab", bench_slab},
+    {"log", bench_log},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 

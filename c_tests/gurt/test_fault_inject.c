@@ -22,6 +22,12 @@
 
 #include <daos_errno.h>
 #include <gurt/fault_inject.h>
+#include <gurt/common.h>
+#include <gurt/hash.h>
+#include <gurt/heap.h>
+#include <gurt/slab.h>
+#include <gurt/telemetry_common.h>
+#include <gurt/telemetry_consumer.h>
 
 static char tmpdir[] = "/tmp/gurt_fi_XXXXXX";
 static char cfg_path[256];
@@ -649,6 +655,95 @@ test_values_as_c_reads_them(void **state)
 	fini_all();
 }
 
+/* gurt's own D_ALLOC-family allocations consult fault id 0 (d_fault_attr_mem), as upstream's
+ * do: with id 0 always failing and injection on, every function that allocates returns its
+ * out-of-memory result; with injection off again they all succeed. */
+static bool
+heap_cmp(struct d_binheap_node *a, struct d_binheap_node *b)
+{
+	return a < b;
+}
+
+static bool
+fi_key_cmp(struct d_hash_table *htable, d_list_t *link, const void *key, unsigned int ksize)
+{
+	(void)htable;
+	(void)link;
+	(void)key;
+	(void)ksize;
+	return false;
+}
+
+static d_hash_table_ops_t fi_hash_ops = {.hop_key_cmp = fi_key_cmp};
+
+static void
+test_gurt_allocations_fail(void **state)
+{
+	struct d_binheap_ops   hops = {.hop_compare = heap_cmp};
+	struct d_hash_table   *ht   = (void *)0x1;
+	struct d_binheap      *bh   = (void *)0x1;
+	struct d_slab          slab;
+	struct d_slab_reg      reg  = {.sr_name = "fi", .sr_size = 64, .sr_max_desc = 4};
+	struct d_slab_type    *st   = NULL;
+	d_rank_list_t         *src, *dup = NULL;
+	struct d_tm_nodeList_t *nl  = NULL;
+	struct d_tm_node_t      node = {0};
+	d_rank_t               ranks[3] = {3, 1, 2};
+	struct d_fault_attr_t *mem;
+	uint64_t               hits;
+
+	(void)state;
+	use_config("fault_config:\n"
+		   "  - id: 0\n"
+		   "    probability_x: 100\n"
+		   "    probability_y: 100\n");
+	assert_int_equal(d_fault_inject_init(), 0);
+	/* a valid file turns injection on; off while the test sets up */
+	assert_int_equal(d_fault_inject, 1);
+	assert_int_equal(d_fault_inject_disable(), 0);
+	src = d_rank_list_alloc(3);
+	assert_non_null(src);
+	memcpy(src->rl_ranks, ranks, sizeof(ranks));
+	assert_int_equal(d_slab_init(&slab, NULL), 0);
+	mem = d_fault_attr_mem;
+	assert_non_null(mem);
+	assert_int_equal(d_fault_inject_enable(), 0);
+	hits = mem->fa_num_faults;
+
+	assert_int_equal(d_hash_table_create(0, 4, NULL, &fi_hash_ops, &ht), -DER_NOMEM);
+	assert_int_equal(d_binheap_create(0, 0, NULL, &hops, &bh), -DER_NOMEM);
+	assert_null(d_rank_list_alloc(4));
+	assert_int_equal(d_rank_list_dup(&dup, src), -DER_NOMEM);
+	assert_null(dup);
+	assert_int_equal(d_slab_register(&slab, &reg, NULL, &st), -DER_NOMEM);
+	assert_null(st);
+	assert_int_equal(d_tm_list_add_node(&node, &nl), -DER_NOMEM);
+	assert_null(nl);
+	/* each failed at its first allocation: one injected fault apiece */
+	assert_int_equal(mem->fa_num_faults, hits + 6);
+
+	assert_int_equal(d_fault_inject_disable(), 0);
+	assert_int_equal(d_hash_table_create(0, 4, NULL, &fi_hash_ops, &ht), 0);
+	assert_int_equal(d_hash_table_destroy(ht, false), 0);
+	assert_int_equal(d_binheap_create(0, 0, NULL, &hops, &bh), 0);
+	d_binheap_destroy(bh);
+	assert_int_equal(d_rank_list_dup(&dup, src), 0);
+	assert_int_equal(dup->rl_nr, 3);
+	d_rank_list_free(dup);
+	assert_int_equal(d_slab_register(&slab, &reg, NULL, &st), 0);
+	assert_non_null(st);
+	assert_int_equal(d_tm_list_add_node(&node, &nl), 0);
+	assert_non_null(nl);
+	assert_ptr_equal(nl->dtnl_node, &node);
+	d_tm_list_free(nl);
+	/* injection off: nothing more was failed */
+	assert_int_equal(mem->fa_num_faults, hits + 6);
+
+	d_slab_destroy(&slab);
+	d_rank_list_free(src);
+	fini_all();
+}
+
 static int
 setup(void **state)
 {
@@ -680,6 +775,7 @@ main(void)
 	    cmocka_unit_test(test_reseed_on_set),
 	    cmocka_unit_test(test_memory_attribute),
 	    cmocka_unit_test(test_values_as_c_reads_them),
+	    cmocka_unit_test(test_gurt_allocations_fail),
 	};
 
 	return cmocka_run_group_tests_name("gurt_fault_inject", tests, setup, teardown);

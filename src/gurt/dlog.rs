@@ -154,38 +154,21 @@ pub(crate) fn strncaseeq(a: &[u8], b: &[u8], n: usize) -> bool {
     true
 }
 
-/// `atoi`: optional white space and sign, then digits.
+/// `atoi`: C's `(int)strtol(s, NULL, 10)`, with misc's `strto*` scanner.
 pub(crate) fn atoi(s: &[u8]) -> i64 {
-    let s = trim_start(s);
-    let (neg, rest) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i64 = 0;
-    for &c in rest.iter().take_while(|c| c.is_ascii_digit()) {
-        v = v.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
+    i64::from(crate::misc::env::strtoll(s).0 as i32)
 }
 
 fn trim_start(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).count();
+    let n = s.iter().take_while(|&&c| crate::misc::env::c_isspace(c)).count();
     &s[n..]
 }
 
-/// An environment variable as bytes (libc `getenv`, through its dynamic symbol).
+/// An environment variable as bytes, through misc's `d_agetenv_str` path (the process-wide
+/// environment lock; libc `getenv`/`strdup` through their dynamic symbols), as upstream's log
+/// reads each of its variables.
 pub(crate) fn getenv(name: &CStr) -> Option<Vec<u8>> {
-    // SAFETY: getenv takes a NUL-terminated name; the result, if not NULL, is a NUL-terminated
-    // string we copy at once.
-    unsafe {
-        let p = libc::getenv(name.as_ptr());
-        (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes().to_vec())
-    }
+    crate::misc::env::aget_bytes(name)
 }
 
 /// Writes a diagnostic to C's stderr.

@@ -98,7 +98,7 @@ mod raw {
 
     fn free_array<T>(p: *mut T) {
         // SAFETY: arrays come from new_array (libc heap) and are freed once.
-        unsafe { libc::free(p.cast()) }
+        unsafe { crate::hash::raw::free_raw(p.cast()) }
     }
 
     impl Heap {

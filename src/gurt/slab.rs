@@ -300,7 +300,7 @@ mod raw {
         pub fn free(self) {
             // SAFETY: descriptors come from calloc in alloc_desc and are freed once, when
             // they leave every list.
-            unsafe { libc::free(self.as_ptr()) }
+            unsafe { crate::hash::raw::free_raw(self.as_ptr()) }
         }
     }
 }

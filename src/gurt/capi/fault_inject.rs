@@ -10,7 +10,7 @@
 
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
-use std::ffi::{c_char, c_int, c_uint, CStr};
+use std::ffi::{c_int, c_uint};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::{RwLock, RwLockWriteGuard};
@@ -126,19 +126,6 @@ unsafe fn with_locked<R>(attr: *mut sys::d_fault_attr_t, f: impl FnOnce() -> R) 
     }
 }
 
-/// A libc copy of `bytes` with a terminating NUL (NULL if out of memory).
-fn c_strdup(bytes: &[u8]) -> *mut c_char {
-    // SAFETY: malloc of len + 1 bytes, then exactly that many bytes written.
-    unsafe {
-        let p = libc::malloc(bytes.len() + 1).cast::<u8>();
-        if !p.is_null() {
-            ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-            *p.add(bytes.len()) = 0;
-        }
-        p.cast()
-    }
-}
-
 /// What `D_SHOULD_FAIL(d_fault_attr_mem)` decides in upstream's allocation macros: whether an
 /// allocation that upstream makes with `D_ALLOC`/`D_STRNDUP`/... must fail now. gurt code that
 /// ports such an allocation calls this at the same point, so the memory attribute's counters
@@ -162,19 +149,20 @@ pub fn alloc_should_fail() -> bool {
 /// the current seed (its high word kept). Its two allocations (the record, then the argument's
 /// copy) are subject to the memory fault attribute, as upstream's `D_ALLOC` and `D_STRNDUP`.
 fn attr_set(spec: &AttrSpec, num_faults: u64) -> c_int {
-    if alloc_should_fail() || (spec.argument.is_some() && alloc_should_fail()) {
+    // D_ALLOC_PTR of the record (the record itself lives in the table's map)
+    if alloc_should_fail() {
         tracing::error!(target: "fi", "fault id {}: out of memory (injected)", spec.id);
         return DER_NOMEM;
     }
     let arg = match &spec.argument {
-        Some(a) => {
-            let p = c_strdup(a);
-            if p.is_null() {
+        // D_STRNDUP of the argument: allocation and fault check through gurt's allocator
+        Some(a) => match crate::misc::mem::c_string_in(crate::dlog::GurtFac::Fi, a) {
+            Some(p) => p.as_ptr(),
+            None => {
                 tracing::error!(target: "fi", "fault id {}: out of memory for its argument", spec.id);
                 return DER_NOMEM;
             }
-            p
-        }
+        },
         None => ptr::null_mut(),
     };
     let mut t = table_write();
@@ -218,17 +206,11 @@ fn teardown(mut t: RwLockWriteGuard<'static, Table>) {
 // ---------------------------------------------------------------------------------------------
 // Setup and teardown
 
-/// The value of `D_FI_CONFIG`, read through libc's `getenv` (NULL or empty: none).
+/// The value of `D_FI_CONFIG` (unset or empty: none), read with `d_agetenv_str` as upstream.
 fn config_path() -> Option<std::path::PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    // SAFETY: a NUL-terminated name; the value is copied before anything else runs here.
-    let v = unsafe { libc::getenv(c"D_FI_CONFIG".as_ptr()) };
-    if v.is_null() {
-        return None;
-    }
-    // SAFETY: getenv returned a NUL-terminated string.
-    let bytes = unsafe { CStr::from_ptr(v) }.to_bytes();
-    (!bytes.is_empty()).then(|| std::ffi::OsStr::from_bytes(bytes).into())
+    use std::os::unix::ffi::OsStringExt;
+    let bytes = crate::misc::env::aget_bytes(c"D_FI_CONFIG")?;
+    (!bytes.is_empty()).then(|| std::ffi::OsString::from_vec(bytes).into())
 }
 
 fn init() -> c_int {

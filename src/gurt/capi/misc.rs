@@ -659,10 +659,7 @@ pub unsafe extern "C" fn d_rank_list_dump(
 
 /// Copies `bytes` into a new NUL-terminated libc string (D_ALLOC'd).
 fn c_string(bytes: &[u8]) -> Option<NonNull<c_char>> {
-    let p = mem::alloc_array::<u8>(bytes.len() + 1)?;
-    // SAFETY: p holds len + 1 zeroed bytes.
-    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), p.as_ptr(), bytes.len()) };
-    Some(p.cast())
+    mem::c_string_in(crate::dlog::GurtFac::Misc, bytes)
 }
 
 /// "[1-3,5]": the ranged string of a list, which is sorted in place. A NULL list gives a NULL

@@ -54,20 +54,10 @@ impl LockKind {
     }
 }
 
-/// A pthread error as the DER_* code gurt's lock macros return (d_errno2der's table).
+/// A pthread error as the DER_* code gurt's lock macros return (`d_errno2der`).
+#[inline]
 pub(crate) fn errno2der(rc: c_int) -> c_int {
-    let der = match rc {
-        0 => return 0,
-        libc::EPERM | libc::EACCES => sys::DER_NO_PERM,
-        libc::ENOMEM => sys::DER_NOMEM,
-        libc::EDQUOT | libc::ENOSPC => sys::DER_NOSPACE,
-        libc::EEXIST => sys::DER_EXIST,
-        libc::ENOENT => sys::DER_NONEXIST,
-        libc::ECANCELED => sys::DER_CANCELED,
-        libc::EBUSY => sys::DER_BUSY,
-        _ => sys::DER_MISC,
-    };
-    -(der as c_int)
+    crate::errno::errno2der(rc)
 }
 
 /// Initialises one lock; 0 or upstream's DER_* mapping of the pthread error.
@@ -505,7 +495,7 @@ impl Table {
             if f & GLOCK != 0 {
                 let rc = lock_init(addr_of_mut!((*t).ht_lock), kind);
                 if rc != 0 {
-                    libc::free(buckets.cast());
+                    free_raw(buckets.cast());
                     (*t).ht_buckets = ptr::null_mut();
                 }
                 return rc;
@@ -513,7 +503,7 @@ impl Table {
             let locks =
                 alloc_zeroed(nr, size_of::<sys::d_hash_lock>()) as *mut sys::d_hash_lock;
             if locks.is_null() {
-                libc::free(buckets.cast());
+                free_raw(buckets.cast());
                 (*t).ht_buckets = ptr::null_mut();
                 return -(sys::DER_NOMEM as c_int);
             }
@@ -523,8 +513,8 @@ impl Table {
                     for j in (0..i).rev() {
                         lock_destroy(locks.add(j), kind);
                     }
-                    libc::free(locks.cast());
-                    libc::free(buckets.cast());
+                    free_raw(locks.cast());
+                    free_raw(buckets.cast());
                     (*t).ht_buckets = ptr::null_mut();
                     return rc;
                 }
@@ -551,10 +541,10 @@ impl Table {
                     for i in 0..nr {
                         lock_destroy(locks.add(i), kind);
                     }
-                    libc::free(locks.cast());
+                    free_raw(locks.cast());
                 }
             }
-            libc::free((*t).ht_buckets.cast());
+            free_raw((*t).ht_buckets.cast());
             ptr::write_bytes(t, 0, 1);
         }
     }
@@ -812,14 +802,25 @@ impl UuidKey {
 }
 
 /// Every allocation of the hash tables, heaps and slabs: zeroed, on the libc heap (C may free
-/// what gurt hands it; d_free is free), NULL on failure. Upstream's D_ALLOC also consults
-/// the memory fault-injection attribute; that hook belongs here.
+/// what gurt hands it; d_free is free), NULL on failure. This is upstream's `D_ALLOC` in the
+/// "mem" facility: tracked, subject to memory fault injection and logged under DB_MEM.
+#[track_caller]
 pub fn alloc_zeroed(n: usize, size: usize) -> *mut c_void {
-    // SAFETY: calloc has no preconditions and checks n * size for overflow.
-    unsafe { libc::calloc(n, size) }
+    crate::misc::mem::alloc_zeroed_in(crate::dlog::GurtFac::Mem, n, size)
+}
+
+/// `D_FREE` of what [`alloc_zeroed`] returned (NULL is ignored).
+///
+/// # Safety
+/// `p` is NULL or a live libc heap block, not used afterwards.
+#[track_caller]
+pub unsafe fn free_raw(p: *mut c_void) {
+    // SAFETY: the caller's contract.
+    unsafe { crate::misc::mem::free_in(crate::dlog::GurtFac::Mem, p) }
 }
 
 /// A zeroed `T` on the libc heap (C may free what gurt hands it, and d_free is free).
+#[track_caller]
 pub fn calloc_one<T>() -> Option<NonNull<T>> {
     // SAFETY: calloc has no preconditions; the result is NULL or a zeroed, suitably aligned
     // block of size_of::<T>() bytes (malloc alignment covers every type used here).
@@ -830,7 +831,8 @@ pub fn calloc_one<T>() -> Option<NonNull<T>> {
 ///
 /// # Safety
 /// `p` must come from the libc heap and not be used afterwards.
+#[track_caller]
 pub unsafe fn free_one<T>(p: NonNull<T>) {
     // SAFETY: by the contract.
-    unsafe { libc::free(p.as_ptr().cast()) }
+    unsafe { free_raw(p.as_ptr().cast()) }
 }

@@ -49,7 +49,7 @@ pub struct Scan {
 }
 
 /// C's `isspace` in the C locale.
-fn c_isspace(b: u8) -> bool {
+pub(crate) fn c_isspace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
@@ -231,6 +231,20 @@ pub fn aget_str(name: &CStr) -> Result<NonNull<c_char>, c_int> {
     let r = strdup(unsafe { CStr::from_ptr(p) }).ok_or(DER_NOMEM);
     drop(g);
     r
+}
+
+/// The value of `name` as owned bytes, read the way gurt's own code reads its settings
+/// (upstream's `d_agetenv_str` + `d_freeenv_str`): `getenv` and `strdup` through their dynamic
+/// symbols under the environment lock. `None` when unset (or out of memory, which upstream
+/// treats the same way).
+pub fn aget_bytes(name: &CStr) -> Option<Vec<u8>> {
+    let p = aget_str(name).ok()?;
+    // SAFETY: p came from strdup: a NUL-terminated libc heap string owned here, freed once.
+    unsafe {
+        let v = CStr::from_ptr(p.as_ptr()).to_bytes().to_vec();
+        libc::free(p.as_ptr().cast());
+        Some(v)
+    }
 }
 
 /// `d_getenv_bool`: see [`parse_bool`].

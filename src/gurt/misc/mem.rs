@@ -13,7 +13,6 @@
 use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// Tracking callback type (`d_alloc_track_cb_t`).
 pub type TrackCb = Option<unsafe extern "C" fn(arg: *mut c_void, size: usize)>;
@@ -158,58 +157,146 @@ pub fn track_external_alloc(p: *mut c_void, size: usize) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The memory fault-injection point of the D_ALLOC macros
+// The D_ALLOC family as gurt itself uses it
 
-/// The check the `D_ALLOC` family makes before handing out memory
-/// (`d_fault_inject && d_should_fail(d_fault_attr_mem)` upstream). Fault injection installs it
-/// with [`set_mem_fault_check`]; until then no allocation is failed on purpose.
-static MEM_FAULT_CHECK: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
+use crate::dlog::GurtFac;
 
-/// Installs (or with `None` removes) the memory fault-injection check.
-pub fn set_mem_fault_check(check: Option<fn() -> bool>) {
-    MEM_FAULT_CHECK.store(check.map_or(ptr::null_mut(), |f| f as *mut ()), Ordering::Release);
-}
-
+/// `D_SHOULD_FAIL(d_fault_attr_mem)`, the check every `D_ALLOC`-family macro makes after
+/// allocating: fault injection's own state decides (`d_fault_inject` on and the memory
+/// attribute, fault id 0, says fail), so there is one mechanism for every gurt allocation.
 #[inline(always)]
 fn mem_should_fail() -> bool {
-    let p = MEM_FAULT_CHECK.load(Ordering::Acquire);
-    if p.is_null() {
-        return false;
-    }
-    // SAFETY: the only non-NULL values stored are `fn() -> bool` pointers (set_mem_fault_check).
-    let check: fn() -> bool = unsafe { std::mem::transmute::<*mut (), fn() -> bool>(p) };
-    if check() {
-        tracing::warn!(target: "mem", "injecting a memory allocation fault");
+    #[cfg(test)]
+    if tests::FAIL_HERE.with(Cell::get) {
         return true;
     }
-    false
+    crate::capi::alloc_should_fail()
 }
 
-/// `D_ALLOC_ARRAY(ptr, count)`: `count` zeroed elements of `T` from [`calloc`], or `None` when
-/// out of memory (or when fault injection fails the allocation).
-pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
-    let p = calloc(count, std::mem::size_of::<T>());
-    if !p.is_null() && mem_should_fail() {
-        // SAFETY: p was just allocated here and is not used again.
+/// `D_CHECK_ALLOC`: consults the memory fault attribute (freeing and dropping `p` if it says
+/// fail, as upstream does even for a NULL `p`), then logs the allocation under DB_MEM or the
+/// failure as an error, with upstream's message shapes.
+#[inline]
+#[track_caller]
+fn check_alloc(fac: GurtFac, func: &str, p: *mut c_void, size: usize, count: usize) -> *mut c_void {
+    let mut p = p;
+    if mem_should_fail() {
+        // SAFETY: p is NULL or the block just allocated by the caller, not used again.
         unsafe { free(p) };
-        return None;
+        p = ptr::null_mut();
     }
-    match NonNull::new(p.cast::<T>()) {
-        Some(p) => {
-            if count <= 1 {
-                tracing::trace!(target: "mem", "alloc(calloc) 'ptr':{} at {:p}.", std::mem::size_of::<T>(), p);
-            } else {
-                tracing::trace!(target: "mem", "alloc(calloc) 'ptr':{} * 'count':{} at {:p}.",
-                    std::mem::size_of::<T>(), count, p);
-            }
-            Some(p)
+    if !p.is_null() {
+        let flags = mem_debug_flags(fac);
+        if flags != 0 {
+            log_alloc(flags, func, p, size, count);
         }
-        None => {
-            tracing::error!(target: "mem", "out of memory (tried to calloc 'ptr':{})",
-                std::mem::size_of::<T>().saturating_mul(count));
-            None
-        }
+    } else {
+        let total = if count >= 1 { size.wrapping_mul(count) } else { size };
+        mem_error(fac, format_args!("out of memory (tried to {func} 'ptr':{})\n", total as i32));
     }
+    p
+}
+
+/// The flags of a `D_DEBUG(DB_MEM, ...)` line in facility `fac` (0: off): one cache load.
+#[inline(always)]
+fn mem_debug_flags(fac: GurtFac) -> i32 {
+    crate::dlog::enabled(fac, crate::dlog::Level::DbMem)
+}
+
+/// The enabled half of an allocation's DB_MEM line (out of line: the message is only built here).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn log_alloc(flags: i32, func: &str, p: *mut c_void, size: usize, count: usize) {
+    let at = std::panic::Location::caller();
+    if count <= 1 {
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc",
+            format_args!("alloc({func}) 'ptr':{} at {:p}.\n", size as i32, p));
+    } else {
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc",
+            format_args!("alloc({func}) 'ptr':{} * 'count':{} at {:p}.\n", size as i32, count as i32, p));
+    }
+}
+
+/// The enabled half of a free's DB_MEM line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn log_free(flags: i32, p: *mut c_void) {
+    let at = std::panic::Location::caller();
+    crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc", format_args!("free 'ptr' at {:p}.\n", p));
+}
+
+/// A `D_DEBUG(DB_MEM, ...)` line in facility `fac`: one cache load while the bit is off.
+#[inline(always)]
+#[track_caller]
+fn mem_debug(fac: GurtFac, args: std::fmt::Arguments<'_>) {
+    let flags = crate::dlog::enabled(fac, crate::dlog::Level::DbMem);
+    if flags != 0 {
+        let at = std::panic::Location::caller();
+        crate::dlog::log_with(flags, at.file(), at.line(), "d_alloc", args);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn mem_error(fac: GurtFac, args: std::fmt::Arguments<'_>) {
+    let at = std::panic::Location::caller();
+    crate::dlog::log(fac, crate::dlog::Level::Err, at.file(), at.line(), "d_alloc", args);
+}
+
+/// `D_ALLOC_ARRAY`-style bytes: `count` zeroed elements of `size` bytes from [`calloc`] (so
+/// tracked), subject to memory fault injection, logged in facility `fac`. NULL on failure.
+#[track_caller]
+pub fn alloc_zeroed_in(fac: GurtFac, count: usize, size: usize) -> *mut c_void {
+    check_alloc(fac, "calloc", calloc(count, size), size, count)
+}
+
+/// `D_FREE`: frees a non-NULL block through [`free`], logging it under DB_MEM in `fac`.
+///
+/// # Safety
+/// As [`free`].
+#[inline]
+#[track_caller]
+pub unsafe fn free_in(fac: GurtFac, p: *mut c_void) {
+    if !p.is_null() {
+        let flags = mem_debug_flags(fac);
+        if flags != 0 {
+            log_free(flags, p);
+        }
+        // SAFETY: the caller's contract.
+        unsafe { free(p) }
+    }
+}
+
+/// `D_STRNDUP(ptr, s, n)` in facility `fac`: [`strndup`] (tracked), then the memory fault check
+/// and the DB_MEM line; NULL when out of memory.
+///
+/// # Safety
+/// As [`strndup`].
+#[track_caller]
+pub unsafe fn strndup_in(fac: GurtFac, s: *const c_char, n: usize) -> *mut c_char {
+    // SAFETY: the caller's contract.
+    let (p, len) = unsafe { (strndup(s, n), libc::strnlen(s, n)) };
+    check_alloc(fac, "strndup", p.cast(), len + 1, 0).cast()
+}
+
+/// A NUL-terminated libc copy of `bytes` (`D_STRNDUP`-style: tracked, subject to memory fault
+/// injection, logged in `fac`); `None` when out of memory.
+#[track_caller]
+pub fn c_string_in(fac: GurtFac, bytes: &[u8]) -> Option<NonNull<c_char>> {
+    let p = alloc_zeroed_in(fac, bytes.len() + 1, 1).cast::<u8>();
+    let p = NonNull::new(p)?;
+    // SAFETY: p holds len + 1 zeroed bytes; the last stays 0.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), p.as_ptr(), bytes.len()) };
+    Some(p.cast())
+}
+
+/// `D_ALLOC_ARRAY(ptr, count)` in misc's code: `count` zeroed elements of `T`, or `None` when
+/// out of memory (or when fault injection fails the allocation).
+#[track_caller]
+pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
+    NonNull::new(alloc_zeroed_in(GurtFac::Misc, count, std::mem::size_of::<T>()).cast())
 }
 
 /// `D_REALLOC_ARRAY(new, old, old_count, count)`: resizes `old` (NULL allowed) to `count`
@@ -218,6 +305,7 @@ pub fn alloc_array<T>(count: usize) -> Option<NonNull<T>> {
 ///
 /// # Safety
 /// `old` is NULL or a live libc block holding at least `old_count` elements of `T`.
+#[track_caller]
 pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> Option<NonNull<T>> {
     let esz = std::mem::size_of::<T>();
     let old_sz = old_count.wrapping_mul(esz);
@@ -232,35 +320,34 @@ pub unsafe fn realloc_array<T>(old: *mut T, old_count: usize, count: usize) -> O
         unsafe { realloc(old.cast(), sz) }
     };
     let Some(p) = NonNull::new(p.cast::<u8>()) else {
-        tracing::error!(target: "mem", "out of memory (tried to realloc 'ptr': size={} count={})", esz, count);
+        mem_error(GurtFac::Misc, format_args!("out of memory (tried to realloc 'ptr': size={} count={})\n",
+            esz as i32, count as i32));
         return None;
     };
     if old_sz < sz {
         // SAFETY: the block holds sz bytes; the bytes from old_sz on are the new ones.
         unsafe { ptr::write_bytes(p.as_ptr().add(old_sz), 0, sz - old_sz) };
     }
-    tracing::trace!(target: "mem", "realloc 'ptr':{} * 'count':{} at {:p} old 'old':{} at {:p}.",
-        esz, count, p, old_sz, old);
+    mem_debug(GurtFac::Misc, format_args!("realloc 'ptr':{} * 'count':{} at {:p} old 'old':{} at {:p}.\n",
+        esz as i32, count as i32, p, old_sz as i32, old));
     Some(p.cast())
 }
 
-/// `D_FREE(ptr)`: frees a non-NULL block through [`free`].
+/// `D_FREE(ptr)` in misc's code.
 ///
 /// # Safety
 /// As [`free`].
 #[inline]
+#[track_caller]
 pub unsafe fn free_ptr<T>(p: *mut T) {
-    if !p.is_null() {
-        tracing::trace!(target: "mem", "free 'ptr' at {:p}.", p);
-        // SAFETY: the caller's contract.
-        unsafe { free(p.cast()) }
-    }
+    // SAFETY: the caller's contract.
+    unsafe { free_in(GurtFac::Misc, p.cast()) }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     pub(crate) static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
     pub(crate) static FREED: AtomicUsize = AtomicUsize::new(0);
@@ -342,18 +429,13 @@ pub(crate) mod tests {
     }
 
     thread_local! {
-        static FAIL_HERE: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// A fault check that fails allocations of the threads that ask for it only, so tests
-    /// running beside this one are unaffected.
-    fn fail_here() -> bool {
-        FAIL_HERE.with(Cell::get)
+        /// Makes this thread's allocations fail as an injected memory fault would, so tests
+        /// running beside this one are unaffected (the C test drives the real D_FI_CONFIG path).
+        pub(crate) static FAIL_HERE: Cell<bool> = const { Cell::new(false) };
     }
 
     #[test]
     fn the_fault_check_fails_allocations() {
-        set_mem_fault_check(Some(fail_here));
         std::thread::spawn(|| {
             FAIL_HERE.with(|c| c.set(true));
             assert!(alloc_array::<u64>(4).is_none());
@@ -369,5 +451,61 @@ pub(crate) mod tests {
         let d = alloc_array::<u64>(4).unwrap();
         // SAFETY: d is live, freed once.
         unsafe { free_ptr(d.as_ptr()) };
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+    use crate::dlog::tests::LOG_TEST_LOCK;
+
+    /// gurt's own allocation lines are `D_DEBUG(DB_MEM, ...)` lines: DD_MASK=mem shows them in
+    /// upstream's shape, any other debug bit does not.
+    #[test]
+    fn alloc_lines_are_db_mem() {
+        let _g = LOG_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!("gurt-memlog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |dd_mask: &str| -> String {
+            let path = dir.join(format!("log-{dd_mask}"));
+            std::env::set_var("D_LOG_FILE", &path);
+            std::env::set_var("D_LOG_MASK", "DEBUG");
+            std::env::set_var("DD_MASK", dd_mask);
+            assert_eq!(crate::debug::init(), Ok(0));
+            let p = alloc_array::<u32>(5).unwrap();
+            let q = alloc_zeroed_in(GurtFac::Mem, 1, 24);
+            // SAFETY: both live, freed once.
+            unsafe {
+                free_ptr(p.as_ptr());
+                free_in(GurtFac::Mem, q);
+            }
+            crate::debug::fini().unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let p = format!("{:p}", p.as_ptr());
+            let q = format!("{q:p}");
+            text.lines()
+                .filter(|l| l.contains(&p) || l.contains(&q))
+                .map(|l| l.split_once(" d_alloc() ").map_or(l.to_string(), |(h, t)| {
+                    let fac = if h.contains("] mem ") { "mem" } else if h.contains("] misc ") { "misc" } else { "?" };
+                    format!("{fac}: {}", t.replace(&p, "P").replace(&q, "Q"))
+                }))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let on = run("mem");
+        let off = run("trace");
+        for v in ["D_LOG_FILE", "D_LOG_MASK", "DD_MASK"] {
+            std::env::remove_var(v);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            on,
+            "misc: alloc(calloc) 'ptr':4 * 'count':5 at P.\n\
+             mem: alloc(calloc) 'ptr':24 at Q.\n\
+             misc: free 'ptr' at P.\n\
+             mem: free 'ptr' at Q."
+                .replace("\n             ", "\n")
+        );
+        assert_eq!(off, "");
     }
 }

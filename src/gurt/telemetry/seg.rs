@@ -258,8 +258,8 @@ fn destroy_shmem(shmid: c_int) {
 
 /// Process memory standing in for a segment (D_TM_NO_SHMEM), from the libc heap.
 fn free_region(hdr: *mut MemHdr) {
-    // SAFETY: non-shared regions come from calloc in `new_mem_segment`.
-    unsafe { libc::free(hdr as *mut c_void) }
+    // SAFETY: non-shared regions come from gurt's allocator in `new_mem_segment` (libc heap).
+    unsafe { crate::misc::mem::free_in(crate::dlog::GurtFac::Telem, hdr as *mut c_void) }
 }
 
 fn new_mem_segment(key: Key, size: usize, shared: bool) -> Result<(c_int, *mut MemHdr), c_int> {
@@ -268,8 +268,8 @@ fn new_mem_segment(key: Key, size: usize, shared: bool) -> Result<(c_int, *mut M
     let r = if shared {
         attach_shmem(key, size, libc::IPC_CREAT | 0o660)
     } else {
-        // SAFETY: calloc of a size; checked for NULL.
-        let p = unsafe { libc::calloc(1, size.max(1)) } as *mut MemHdr;
+        // D_ALLOC(addr, size): tracked, subject to memory fault injection
+        let p = crate::misc::mem::alloc_zeroed_in(crate::dlog::GurtFac::Telem, 1, size.max(1)) as *mut MemHdr;
         if p.is_null() {
             Err(-DER_NOMEM)
         } else {
@@ -1187,8 +1187,9 @@ pub unsafe fn get_metadata(ctx: *mut Context, node: *mut Node, want_desc: bool, 
         node_lock(node);
         let d = conv_ptr(h, (*m).dtm_desc);
         let u = conv_ptr(h, (*m).dtm_units);
-        let desc = if want_desc && !d.is_null() { libc::strndup(d, MAX_DESC_LEN) } else { null_mut() };
-        let units = if want_units && !u.is_null() { libc::strndup(u, MAX_UNIT_LEN) } else { null_mut() };
+        // D_STRNDUP each (a failed copy leaves NULL, as upstream)
+        let desc = if want_desc && !d.is_null() { crate::misc::mem::strndup_in(crate::dlog::GurtFac::Telem, d, MAX_DESC_LEN) } else { null_mut() };
+        let units = if want_units && !u.is_null() { crate::misc::mem::strndup_in(crate::dlog::GurtFac::Telem, u, MAX_UNIT_LEN) } else { null_mut() };
         node_unlock(node);
         Ok((desc, units))
     }
@@ -2229,7 +2230,7 @@ pub unsafe fn list_add_node(src: *mut Node, list: *mut *mut NodeList) -> c_int {
         if list.is_null() {
             return -DER_INVAL;
         }
-        let new = libc::calloc(1, size_of::<NodeList>()) as *mut NodeList;
+        let new = crate::misc::mem::alloc_zeroed_in(crate::dlog::GurtFac::Telem, 1, size_of::<NodeList>()) as *mut NodeList;
         if new.is_null() {
             return -DER_NOMEM;
         }
@@ -2254,7 +2255,7 @@ pub unsafe fn list_free(mut list: *mut NodeList) {
     unsafe {
         while !list.is_null() {
             let next = (*list).dtnl_next;
-            libc::free(list as *mut c_void);
+            crate::misc::mem::free_in(crate::dlog::GurtFac::Telem, list as *mut c_void);
             list = next;
         }
     }
