@@ -1317,12 +1317,12 @@ pub unsafe fn compute_histogram(node: *mut Node, value: u64) {
 #[cold]
 #[inline(never)]
 fn gauge_mismatch(node: *mut Node, op: u8) {
-    type_mismatch(["set gauge", "increment gauge", "decrement gauge"][op as usize], node);
+    type_mismatch(node, ["set gauge", "increment gauge", "decrement gauge"][op as usize]);
 }
 
 #[cold]
 #[inline(never)]
-fn type_mismatch(what: &str, node: *mut Node) {
+fn type_mismatch(node: *mut Node, what: &str) {
     // SAFETY: the name pointer is only printed as an address, as upstream's %s of a producer
     // pointer would be meaningless to reproduce.
     let name = unsafe { (*node).dtn_name };
@@ -1340,7 +1340,7 @@ pub unsafe fn set_counter(node: *mut Node, value: u64) {
             return;
         }
         if (*node).dtn_type != COUNTER {
-            type_mismatch("set counter", node);
+            type_mismatch(node, "set counter");
             return;
         }
         node_lock(node);
@@ -1361,7 +1361,7 @@ pub unsafe fn inc_counter(node: *mut Node, value: u64) {
             return;
         }
         if (*node).dtn_type != COUNTER {
-            type_mismatch("set counter", node);
+            type_mismatch(node, "set counter");
             return;
         }
         if (*node).dtn_protect {
@@ -1377,6 +1377,7 @@ pub unsafe fn inc_counter(node: *mut Node, value: u64) {
 ///
 /// # Safety
 /// As [`inc_counter`], `node` non-null and a counter.
+#[cold]
 #[inline(never)]
 unsafe fn inc_counter_locked(node: *mut Node, value: u64) {
     // SAFETY: as stated.
@@ -1399,7 +1400,7 @@ pub unsafe fn record_timestamp(node: *mut Node) {
             return;
         }
         if (*node).dtn_type != TIMESTAMP {
-            type_mismatch("record timestamp", node);
+            type_mismatch(node, "record timestamp");
             return;
         }
         node_lock(node);
@@ -1420,7 +1421,7 @@ pub unsafe fn record_meminfo(node: *mut Node) {
             return;
         }
         if (*node).dtn_type != MEMINFO {
-            type_mismatch("record meminfo", node);
+            type_mismatch(node, "record meminfo");
             return;
         }
         node_lock(node);
@@ -1456,7 +1457,7 @@ pub unsafe fn take_timer_snapshot(node: *mut Node) {
             return;
         }
         if (*node).dtn_type & TIMER_SNAPSHOT == 0 {
-            type_mismatch("record high resolution timer", node);
+            type_mismatch(node, "record high resolution timer");
             return;
         }
         node_lock(node);
@@ -1476,7 +1477,7 @@ pub unsafe fn mark_duration_start(node: *mut Node, clk: c_int) {
             return;
         }
         if (*node).dtn_type & DURATION == 0 {
-            type_mismatch("mark duration start", node);
+            type_mismatch(node, "mark duration start");
             return;
         }
         (*node).dtn_type = DURATION | clk;
@@ -1497,7 +1498,7 @@ pub unsafe fn mark_duration_end(node: *mut Node) {
             return;
         }
         if (*node).dtn_type & DURATION == 0 {
-            type_mismatch("mark duration end", node);
+            type_mismatch(node, "mark duration end");
             return;
         }
         node_lock(node);
@@ -1525,20 +1526,23 @@ pub unsafe fn gauge_op(node: *mut Node, value: u64, op: u8) {
         if node.is_null() {
             return;
         }
-        if !is_gauge_type((*node).dtn_type) {
+        let t = (*node).dtn_type;
+        // The common case first, with no branch taken: a plain, unlocked gauge.
+        if t == GAUGE && !(*node).dtn_protect {
+            let v = &mut (*(*node).dtn_metric).dtm_data.value;
+            *v = match op {
+                0 => value,
+                1 => v.wrapping_add(value),
+                _ => v.wrapping_sub(value),
+            };
+            return;
+        }
+        if !is_gauge_type(t) {
             gauge_mismatch(node, op);
             return;
         }
-        if (*node).dtn_protect || has_stats_type((*node).dtn_type) {
-            gauge_op_full(node, value, op);
-            return;
-        }
-        let v = &mut (*(*node).dtn_metric).dtm_data.value;
-        *v = match op {
-            0 => value,
-            1 => v.wrapping_add(value),
-            _ => v.wrapping_sub(value),
-        };
+        // locked, or a stats gauge (statistics and histogram under the node's lock)
+        gauge_op_full(node, value, op);
     }
 }
 
@@ -1546,6 +1550,7 @@ pub unsafe fn gauge_op(node: *mut Node, value: u64, op: u8) {
 ///
 /// # Safety
 /// As [`gauge_op`], `node` non-null and a gauge.
+#[cold]
 #[inline(never)]
 unsafe fn gauge_op_full(node: *mut Node, value: u64, op: u8) {
     // SAFETY: as stated.
