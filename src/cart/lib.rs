@@ -8,6 +8,11 @@
 pub mod capi;
 pub mod ffi;
 
+/// The transport boundary (upstream's `crt_hg.{h,c}` role over Mercury): endpoints and URIs,
+/// request/response matching, one-way messages, large-message overflow, bulk pull/push,
+/// caller-driven progress on a waitable fd. The one place that knows about libfabric.
+pub mod transport;
+
 /// The serialisation core of `crt_proc_*` (upstream `crt_hg_proc.c`).
 pub mod proc;
 
