@@ -13,6 +13,16 @@ pub mod ffi;
 /// caller-driven progress on a waitable fd. The one place that knows about libfabric.
 pub mod transport;
 
+/// Process-wide state: crt_init/crt_finalize, settings from options and environment
+/// (upstream `crt_init.c`).
+pub mod init;
+
+/// Contexts and progress (upstream `crt_context.c`).
+pub mod context;
+
+/// `crt_protocol_info_get`: the transports and devices this library offers.
+pub mod protocol_info;
+
 /// The serialisation core of `crt_proc_*` (upstream `crt_hg_proc.c`).
 pub mod proc;
 

@@ -2,6 +2,10 @@
 //! source file. Every function here is listed in `compat/cart/exports/*.txt` and tied to its
 //! declaration in `include/cart` by the generated `_abi_ties`.
 
+mod crt_context;
 mod crt_hg_proc;
+mod crt_init;
 
+pub use crt_context::*;
 pub use crt_hg_proc::*;
+pub use crt_init::*;
