@@ -393,6 +393,60 @@ test_event_cbs(void **state)
 	assert_int_equal(crt_unregister_event_cb(ev_cb, &b), 0);
 }
 
+static void
+hdlr(crt_rpc_t *rpc)
+{
+	(void)rpc;
+}
+
+static struct crt_req_format fmt = {.crf_proc_in = NULL, .crf_proc_out = NULL,
+				     .crf_size_in = 16, .crf_size_out = 8};
+
+static void
+test_proto_register(void **state)
+{
+	struct crt_proto_rpc_format prf[2] = {
+	    {.prf_req_fmt = &fmt, .prf_hdlr = hdlr, .prf_co_ops = NULL, .prf_flags = 0},
+	    {.prf_req_fmt = NULL, .prf_hdlr = NULL, .prf_co_ops = NULL,
+	     .prf_flags = CRT_RPC_FEAT_NO_REPLY},
+	};
+	struct crt_proto_format cpf = {
+	    .cpf_name = "test", .cpf_ver = 2, .cpf_count = 2, .cpf_prf = prf, .cpf_base = 0x33000000};
+
+	(void)state;
+	client_env();
+	assert_int_equal(crt_proto_register(&cpf), -DER_UNINIT);
+	assert_int_equal(crt_init(NULL, 0), 0);
+	assert_int_equal(crt_proto_register(NULL), -DER_INVAL);
+	assert_int_equal(crt_proto_register(&cpf), 0);
+	assert_int_equal(crt_proto_register(&cpf), -DER_EXIST);
+	cpf.cpf_ver = 3; /* another version of the same protocol */
+	assert_int_equal(crt_proto_register(&cpf), 0);
+	cpf.cpf_ver = 0x100;
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	cpf.cpf_ver   = 1;
+	cpf.cpf_count = 0;
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	cpf.cpf_count = 2;
+	cpf.cpf_prf   = NULL;
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	cpf.cpf_prf  = prf;
+	cpf.cpf_base = 0x33000001; /* bits below the base byte */
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	cpf.cpf_base = 0xFF000000; /* cart's own */
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	cpf.cpf_base = 0;
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+	assert_int_equal(CRT_PROTO_OPC(0x33000000, 2, 1), 0x33020001);
+	assert_int_equal(crt_finalize(), 0);
+	/* the map goes with the last reference */
+	assert_int_equal(crt_init(NULL, 0), 0);
+	cpf.cpf_base = 0x33000000;
+	cpf.cpf_ver  = 2;
+	assert_int_equal(crt_proto_register(&cpf), 0);
+	assert_int_equal(crt_finalize(), 0);
+}
+
 int
 main(void)
 {
@@ -401,6 +455,7 @@ main(void)
 	    cmocka_unit_test(test_contexts),    cmocka_unit_test(test_progress),
 	    cmocka_unit_test(test_options),     cmocka_unit_test(test_server_ports),
 	    cmocka_unit_test(test_protocol_info), cmocka_unit_test(test_event_cbs),
+	    cmocka_unit_test(test_proto_register),
 	};
 
 	return cmocka_run_group_tests_name("cart_init", tests, NULL, NULL);

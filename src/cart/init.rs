@@ -321,6 +321,7 @@ pub fn finalize() -> Result<(), i32> {
         return Err(der::DER_BUSY);
     }
     *st = None;
+    crate::register::clear();
     Ok(())
 }
 

@@ -20,6 +20,9 @@ pub mod init;
 /// Contexts and progress (upstream `crt_context.c`).
 pub mod context;
 
+/// The opcode map: protocols and their RPCs (upstream `crt_register.c`).
+pub mod register;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 

@@ -5,7 +5,9 @@
 mod crt_context;
 mod crt_hg_proc;
 mod crt_init;
+mod crt_register;
 
 pub use crt_context::*;
 pub use crt_hg_proc::*;
 pub use crt_init::*;
+pub use crt_register::*;
