@@ -1,9 +1,9 @@
 //! CaRT contexts (upstream `crt_context.c`): one transport endpoint each, an index that picks
 //! its port and tag, its RPC timeout and quotas, and caller-driven progress.
-use crate::init::{self, DER_AGAIN, DER_UNINIT, DER_UNREG};
-use crate::transport::{der, Endpoint, EndpointOptions, Event};
+use crate::init::{self, DER_AGAIN, DER_UNINIT};
+use crate::transport::{der, Endpoint, EndpointOptions};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 /// `CRT_QUOTA_RPCS`, `CRT_QUOTA_BULKS`.
@@ -22,6 +22,8 @@ pub struct RpcTask {
 }
 
 pub struct Context {
+    /// This context's own Arc (what the RPCs it receives hold).
+    me: Weak<Context>,
     idx: u32,
     iface_idx: usize,
     uri: String,
@@ -51,7 +53,8 @@ impl Context {
         let idx = s.contexts.iter().take(max).position(Option::is_none).ok_or(DER_AGAIN)?;
         let opts = EndpointOptions { ctx_idx: idx as u32, iface_idx, ..Default::default() };
         let ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
-        let ctx = Arc::new(Context {
+        let ctx = Arc::new_cyclic(|me| Context {
+            me: me.clone(),
             idx: idx as u32,
             iface_idx,
             uri: ep.uri().to_owned(),
@@ -153,19 +156,6 @@ impl Context {
         lock(&self.ep).in_flight() == 0
     }
 
-    /// What this context does with one transport event. Requests for which nothing is
-    /// registered are answered with -DER_UNREG, as upstream answers an unknown opcode.
-    fn handle(ep: &mut Endpoint, ev: Event) {
-        match ev {
-            Event::Request(inc) => {
-                if let Some(tok) = inc.reply {
-                    let _ = ep.respond_error(tok, DER_UNREG);
-                }
-            }
-            Event::Completed(_) => {}
-        }
-    }
-
     /// `crt_progress`: makes progress for up to `timeout_us` microseconds (0: just poll;
     /// negative: until something happens). Ok when something was done, -DER_TIMEDOUT when
     /// the time ran out first.
@@ -185,8 +175,16 @@ impl Context {
         } else {
             ep.progress(Duration::from_micros(timeout_us as u64)).map_err(|e| e.der())?
         };
+        let mut events = Vec::new();
         while let Some(ev) = ep.next_event() {
-            Self::handle(&mut ep, ev);
+            events.push(ev);
+        }
+        drop(ep);
+        // Handlers and completion callbacks run with the endpoint unlocked: they send and reply.
+        if let Some(me) = self.me.upgrade() {
+            for ev in events {
+                crate::rpc::dispatch(&me, ev);
+            }
         }
         if n > 0 {
             Ok(())

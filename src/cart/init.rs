@@ -322,6 +322,7 @@ pub fn finalize() -> Result<(), i32> {
     }
     *st = None;
     crate::register::clear();
+    crate::group::clear();
     Ok(())
 }
 

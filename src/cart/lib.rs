@@ -23,6 +23,12 @@ pub mod context;
 /// The opcode map: protocols and their RPCs (upstream `crt_register.c`).
 pub mod register;
 
+/// The primary group's address book (part of upstream `crt_group.c`).
+pub mod group;
+
+/// Requests, replies and their dispatch (upstream `crt_rpc.c`).
+pub mod rpc;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 

@@ -3,11 +3,15 @@
 //! declaration in `include/cart` by the generated `_abi_ties`.
 
 mod crt_context;
+mod crt_group;
 mod crt_hg_proc;
 mod crt_init;
 mod crt_register;
+mod crt_rpc;
 
 pub use crt_context::*;
+pub use crt_group::*;
 pub use crt_hg_proc::*;
 pub use crt_init::*;
 pub use crt_register::*;
+pub use crt_rpc::*;

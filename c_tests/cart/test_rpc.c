@@ -1,0 +1,350 @@
+/*
+ * RPCs between two processes on loopback (ofi+tcp on lo), through libcart's exports: a server
+ * process (rank 0, two contexts, D_PORT-based ports) and this client. Bodies declared with
+ * CRT_RPC_DECLARE/DEFINE go both ways (strings, iovs, integers, a 1 MiB+ iov through the large
+ * message path); the second context hands its RPCs to a registered RPC task; one-way RPCs;
+ * an opcode the server never registered (-DER_UNREG), a rank outside the group (-DER_OOG),
+ * an RPC the server never answers (-DER_TIMEDOUT), crt_req_abort (-DER_CANCELED); source and
+ * destination getters and reference counts. Bounded by alarm(); the server always exits.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include <cart/api.h>
+
+#define BASE 0x21000000U
+
+#define CRT_ISEQ_ECHO ((uint64_t)(e_x) CRT_VAR)((d_string_t)(e_s) CRT_VAR)((d_iov_t)(e_iov) CRT_VAR)
+#define CRT_OSEQ_ECHO                                                                              \
+	((uint64_t)(e_x) CRT_VAR)((uint64_t)(e_sum) CRT_VAR)((uint32_t)(e_tag) CRT_VAR)            \
+	((uint32_t)(e_src) CRT_VAR)((uint32_t)(e_via_task) CRT_VAR)((uint32_t)(e_pad) CRT_VAR)     \
+	((d_string_t)(e_s) CRT_VAR)
+CRT_RPC_DECLARE(echo, CRT_ISEQ_ECHO, CRT_OSEQ_ECHO)
+CRT_RPC_DEFINE(echo, CRT_ISEQ_ECHO, CRT_OSEQ_ECHO)
+
+#define CRT_ISEQ_NOTE ((uint32_t)(n_v) CRT_VAR)
+#define CRT_OSEQ_NOTE ((uint32_t)(n_unused) CRT_VAR)
+CRT_RPC_DECLARE(note, CRT_ISEQ_NOTE, CRT_OSEQ_NOTE)
+CRT_RPC_DEFINE(note, CRT_ISEQ_NOTE, CRT_OSEQ_NOTE)
+
+enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_COUNT };
+#define OPC(i) CRT_PROTO_OPC(BASE, 1, i)
+
+static int       stop;
+static int       notes;
+static int       in_task;
+static crt_rpc_t *held[4];
+static int       nheld;
+
+static void
+echo_hdlr(crt_rpc_t *rpc)
+{
+	struct echo_in  *in  = crt_req_get(rpc);
+	struct echo_out *out = crt_reply_get(rpc);
+	d_rank_t         src = 7;
+	uint32_t         tag = 99;
+	uint64_t         sum = 0;
+	size_t           i;
+
+	assert_int_equal(crt_req_src_rank_get(rpc, &src), 0);
+	assert_int_equal(crt_req_dst_tag_get(rpc, &tag), 0);
+	for (i = 0; i < in->e_iov.iov_len; i++)
+		sum += ((unsigned char *)in->e_iov.iov_buf)[i];
+	out->e_x        = in->e_x + 1;
+	out->e_tag      = tag;
+	out->e_src      = src;
+	out->e_via_task = in_task;
+	out->e_sum      = sum;
+	out->e_s        = in->e_s; /* echoed back */
+	assert_int_equal(crt_reply_send(rpc), 0);
+	assert_int_equal(crt_reply_send(rpc), -DER_ALREADY);
+}
+
+static void
+note_hdlr(crt_rpc_t *rpc)
+{
+	struct note_in *in = crt_req_get(rpc);
+
+	notes += in->n_v;
+}
+
+static void
+silent_hdlr(crt_rpc_t *rpc)
+{
+	/* never answered: kept until the server stops */
+	crt_req_addref(rpc);
+	held[nheld++] = rpc;
+}
+
+static void
+stop_hdlr(crt_rpc_t *rpc)
+{
+	struct note_out *out = crt_reply_get(rpc);
+
+	out->n_unused = (uint32_t)notes;
+	assert_int_equal(crt_reply_send(rpc), 0);
+	stop = 1;
+}
+
+static struct crt_proto_rpc_format prf[OPC_COUNT] = {
+    {.prf_req_fmt = &CQF_echo, .prf_hdlr = echo_hdlr},
+    {.prf_req_fmt = &CQF_note, .prf_hdlr = note_hdlr, .prf_flags = CRT_RPC_FEAT_NO_REPLY},
+    {.prf_req_fmt = &CQF_note, .prf_hdlr = silent_hdlr},
+    {.prf_req_fmt = &CQF_note, .prf_hdlr = stop_hdlr},
+};
+static struct crt_proto_format cpf = {
+    .cpf_name = "rpc_test", .cpf_ver = 1, .cpf_count = OPC_COUNT, .cpf_prf = prf, .cpf_base = BASE};
+
+/* The engine's way: context 1's RPCs go through a task callback, run here at once. */
+static int
+rpc_task(crt_context_t *ctx, void *hdlr_arg, void (*hdlr)(void *), void *arg)
+{
+	(void)ctx;
+	if (arg != &in_task)
+		return -DER_INVAL;
+	in_task = 1;
+	hdlr(hdlr_arg);
+	in_task = 0;
+	return 0;
+}
+
+static int port_base;
+
+static int
+server(void)
+{
+	crt_context_t ctx[2];
+	char          port[16];
+	int           i;
+
+	snprintf(port, sizeof(port), "%d", port_base);
+	setenv("D_PORT", port, 1);
+	if (crt_init("rpc_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
+		return 10;
+	if (crt_context_create(&ctx[0]) != 0 || crt_context_create(&ctx[1]) != 0)
+		return 11;
+	if (crt_context_register_rpc_task(ctx[1], rpc_task, NULL, &in_task) != 0)
+		return 12;
+	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
+		return 13;
+	while (!stop) {
+		crt_progress(ctx[0], 1000);
+		crt_progress(ctx[1], 1000);
+	}
+	/* let the last reply leave */
+	for (i = 0; i < 50; i++) {
+		crt_progress(ctx[0], 1000);
+		crt_progress(ctx[1], 1000);
+	}
+	for (i = 0; i < nheld; i++)
+		crt_req_decref(held[i]);
+	if (crt_context_destroy(ctx[0], 1) != 0 || crt_context_destroy(ctx[1], 1) != 0)
+		return 14;
+	return crt_finalize() == 0 ? 0 : 15;
+}
+
+struct result {
+	int              done;
+	int              rc;
+	struct echo_out  out;
+	char             s[64];
+};
+
+static void
+done_cb(const struct crt_cb_info *info)
+{
+	struct result *r = info->cci_arg;
+
+	r->rc = info->cci_rc;
+	if (info->cci_rc == 0 && crt_reply_get(info->cci_rpc) != NULL &&
+	    info->cci_rpc->cr_opc == OPC(OPC_ECHO)) {
+		r->out = *(struct echo_out *)crt_reply_get(info->cci_rpc);
+		if (r->out.e_s != NULL)
+			snprintf(r->s, sizeof(r->s), "%s", r->out.e_s);
+		r->out.e_s = NULL; /* freed with the RPC */
+	}
+	r->done = 1;
+}
+
+static int
+is_done(void *arg)
+{
+	return ((struct result *)arg)->done;
+}
+
+static crt_context_t cctx;
+
+static void
+wait_result(struct result *r)
+{
+	assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, is_done, r), 0);
+}
+
+static void
+echo_to(uint32_t tag, size_t iov_len, struct result *r)
+{
+	crt_endpoint_t  ep = {.ep_grp = NULL, .ep_rank = 0, .ep_tag = tag};
+	crt_rpc_t      *rpc;
+	struct echo_in *in;
+	unsigned char  *buf = malloc(iov_len ? iov_len : 1);
+	size_t          i;
+	uint32_t        t;
+
+	for (i = 0; i < iov_len; i++)
+		buf[i] = (unsigned char)(i * 7);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
+	assert_int_equal(crt_req_dst_tag_get(rpc, &t), 0);
+	assert_int_equal(t, tag);
+	assert_int_equal(crt_req_get_proto_ver(rpc), 1);
+	in        = crt_req_get(rpc);
+	in->e_x   = 41 + tag;
+	in->e_s   = "hello over the wire";
+	d_iov_set(&in->e_iov, buf, iov_len);
+	assert_int_equal(crt_req_send(rpc, done_cb, r), 0);
+	wait_result(r);
+	free(buf);
+}
+
+static void
+test_rpcs(void **state)
+{
+	crt_endpoint_t ep = {.ep_grp = NULL, .ep_rank = 0, .ep_tag = 0};
+	struct result  r;
+	crt_rpc_t     *rpc;
+	struct note_in *nin;
+	char           uri[64];
+	pid_t          pid;
+	int            status, i;
+	uint64_t       sum;
+	uint32_t       t;
+	d_rank_t       rank;
+
+	(void)state;
+	setenv("D_PROVIDER", "ofi+tcp", 1);
+	setenv("D_INTERFACE", "lo", 1);
+	port_base = 22000 + (getpid() % 20000);
+	pid       = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);
+		_exit(server());
+	}
+	alarm(90);
+
+	assert_int_equal(crt_init(NULL, 0), 0);
+	assert_int_equal(crt_context_create(&cctx), 0);
+	assert_int_equal(crt_proto_register(&cpf), 0);
+	snprintf(uri, sizeof(uri), "ofi+tcp://127.0.0.1:%d", port_base);
+	assert_int_equal(crt_group_primary_rank_add(cctx, NULL, 0, uri), 0);
+	assert_int_equal(crt_group_rank(NULL, &rank), 0);
+	assert_int_equal(rank, CRT_NO_RANK);
+
+	/* the server may still be starting: retry the first RPC until it answers */
+	for (i = 0; i < 100; i++) {
+		echo_to(0, 16, &r);
+		if (r.rc == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.out.e_x, 42);
+	assert_int_equal(r.out.e_tag, 0);
+	assert_int_equal(r.out.e_src, CRT_NO_RANK);
+	assert_int_equal(r.out.e_via_task, 0);
+	assert_string_equal(r.s, "hello over the wire");
+
+	/* context 1 (port + 1) through the RPC task, with a 1.5 MiB iov */
+	echo_to(1, 1536 * 1024, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.out.e_x, 43);
+	assert_int_equal(r.out.e_tag, 1);
+	assert_int_equal(r.out.e_via_task, 1);
+	for (sum = 0, i = 0; i < 1536 * 1024; i++)
+		sum += (unsigned char)(i * 7);
+	assert_int_equal(r.out.e_sum, sum);
+
+	/* one-way notes */
+	for (i = 0; i < 3; i++) {
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_NOTE), &rpc), 0);
+		nin      = crt_req_get(rpc);
+		nin->n_v = 10;
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, 0);
+	}
+
+	/* a rank outside the group */
+	memset(&r, 0, sizeof(r));
+	ep.ep_rank = 5;
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
+	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+	assert_int_equal(r.done, 1); /* reported at once */
+	assert_int_equal(r.rc, -DER_OOG);
+	ep.ep_rank = 0;
+
+	/* an opcode nobody registered */
+	assert_int_equal(crt_req_create(cctx, &ep, CRT_PROTO_OPC(BASE, 2, 0), &rpc), -DER_UNREG);
+
+	/* never answered: times out */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_SILENT), &rpc), 0);
+	assert_int_equal(crt_req_set_timeout(rpc, 0), -DER_INVAL);
+	assert_int_equal(crt_req_set_timeout(rpc, 1), 0);
+	assert_int_equal(crt_req_get_timeout(rpc, &t), 0);
+	assert_int_equal(t, 1);
+	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+	wait_result(&r);
+	assert_int_equal(r.rc, -DER_TIMEDOUT);
+
+	/* aborted: canceled; the extra reference keeps the RPC for the abort */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_SILENT), &rpc), 0);
+	crt_req_addref(rpc);
+	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+	crt_progress(cctx, 10 * 1000);
+	assert_int_equal(crt_req_abort(rpc), 0);
+	wait_result(&r);
+	assert_int_equal(r.rc, -DER_CANCELED);
+	crt_req_decref(rpc);
+
+	/* server-side getters refuse client RPCs */
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
+	assert_int_equal(crt_req_src_rank_get(rpc, &rank), -DER_INVAL);
+	assert_int_equal(crt_reply_send(rpc), -DER_INVAL);
+	crt_req_decref(rpc);
+
+	/* stop: the answer counts the notes the server saw */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_STOP), &rpc), 0);
+	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+	wait_result(&r);
+	assert_int_equal(r.rc, 0);
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(crt_context_destroy(cctx, 0), 0);
+	assert_int_equal(crt_finalize(), 0);
+	alarm(0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rpcs),
+	};
+
+	return cmocka_run_group_tests_name("cart_rpc", tests, NULL, NULL);
+}

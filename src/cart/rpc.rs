@@ -1,0 +1,436 @@
+//! RPCs (upstream `crt_rpc.c`): the request object C sees as `crt_rpc_t`, its reference count,
+//! bodies encoded with the registered `crt_req_format` procs, sending with timeouts, replies,
+//! completion callbacks run from progress, and the server side's dispatch to handlers (directly
+//! or through the context's registered RPC task).
+//!
+//! Message body on the wire (inside the transport's request/response): a request carries an
+//! 8-byte prefix, the sender's rank (u32 LE, CRT_NO_RANK for none) and its timeout in seconds
+//! (u32 LE), then the encoded input; a response carries the encoded output.
+//!
+//! `RpcPriv` is shared with C (C holds `&rpc` as `crt_rpc_t *`, `rpc` at offset 0): the
+//! unsafe code here is that intrusive object's, each block with its invariant.
+use crate::context::Context;
+use crate::group::{self, CRT_NO_RANK};
+use crate::proc::{Op, Proc};
+use crate::register::{self, OpcInfo};
+use crate::sys::{crt_cb_info, crt_cb_t, crt_endpoint_t, crt_proc_t, crt_req_format, crt_rpc_cb_t, crt_rpc_t};
+use crate::transport::{der, Completion, Event, Incoming, Notify, OpId, ReplyToken};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+const HDR: usize = 8;
+pub const DER_UNREG: i32 = crate::init::DER_UNREG;
+pub const DER_ALREADY: i32 = -1008;
+
+struct RpcState {
+    /// 0: the context's timeout.
+    timeout_sec: u32,
+    token: Option<ReplyToken>,
+    replied: bool,
+    op: Option<OpId>,
+    cb: crt_cb_t,
+    cb_arg: usize,
+    src_rank: u32,
+    src_timeout: u32,
+    /// The message the input (server) or output (client) was decoded from: decoded values
+    /// may point into it.
+    body: Vec<u8>,
+    in_decoded: bool,
+    out_decoded: bool,
+}
+
+#[repr(C)]
+pub struct RpcPriv {
+    /// What C sees; first, so a `crt_rpc_t *` is the `RpcPriv *`.
+    pub rpc: crt_rpc_t,
+    refs: AtomicU32,
+    ctx: Arc<Context>,
+    info: OpcInfo,
+    srv: bool,
+    state: Mutex<RpcState>,
+}
+
+// SAFETY: the raw pointers inside crt_rpc_t (context handle, bodies) are owned by this object
+// or outlive it; cross-thread use is serialised by the state mutex and the reference count,
+// as upstream's RPCs are shared between threads.
+unsafe impl Send for RpcPriv {}
+unsafe impl Sync for RpcPriv {}
+
+fn lock(m: &Mutex<RpcState>) -> MutexGuard<'_, RpcState> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn req_fmt(info: &OpcInfo) -> Option<&'static crt_req_format> {
+    // SAFETY: the format registered with crt_proto_register outlives the registration
+    // (crt_proto_register's contract, as upstream's).
+    unsafe { (info.req_fmt as *const crt_req_format).as_ref() }
+}
+
+/// Runs a body proc over `data` for `op` with `buf` (encode: grows as needed).
+fn run_proc(f: crate::sys::crt_proc_cb_t, data: *mut c_void, buf: &mut [u8], op: Op) -> Result<Vec<u8>, i32> {
+    let Some(f) = f else { return Ok(Vec::new()) };
+    if data.is_null() {
+        return Ok(Vec::new());
+    }
+    let mut p = Proc::new(buf, op);
+    // SAFETY: a registered proc function given a live proc and the body struct it was
+    // registered for (allocated with the format's size).
+    let rc = unsafe { f(&mut p as *mut Proc<'_> as crt_proc_t, data) };
+    if rc != 0 {
+        return Err(rc);
+    }
+    Ok(if op == Op::Encode { p.encoded().to_vec() } else { Vec::new() })
+}
+
+impl RpcPriv {
+    /// A new RPC with one reference; bodies zeroed at the format's sizes.
+    fn alloc(ctx: Arc<Context>, info: OpcInfo, srv: bool, ep: crt_endpoint_t) -> *mut RpcPriv {
+        let body = |n: usize| {
+            if n == 0 {
+                std::ptr::null_mut()
+            } else {
+                // SAFETY: plain zeroed allocation, freed in free().
+                unsafe { libc::calloc(1, n) }
+            }
+        };
+        let rpc = crt_rpc_t {
+            cr_ctx: Arc::as_ptr(&ctx) as *mut c_void,
+            cr_ep: ep,
+            cr_opc: info.opc,
+            cr_input: body(info.size_in),
+            cr_output: body(info.size_out),
+            cr_input_size: info.size_in,
+            cr_output_size: info.size_out,
+            cr_co_bulk_hdl: std::ptr::null_mut(),
+        };
+        Box::into_raw(Box::new(RpcPriv {
+            rpc,
+            refs: AtomicU32::new(1),
+            ctx,
+            info,
+            srv,
+            state: Mutex::new(RpcState {
+                timeout_sec: 0,
+                token: None,
+                replied: false,
+                op: None,
+                cb: None,
+                cb_arg: 0,
+                src_rank: CRT_NO_RANK,
+                src_timeout: 0,
+                body: Vec::new(),
+                in_decoded: false,
+                out_decoded: false,
+            }),
+        }))
+    }
+
+    pub fn info(&self) -> &OpcInfo {
+        &self.info
+    }
+
+    pub fn is_server(&self) -> bool {
+        self.srv
+    }
+
+    pub fn addref(&self) {
+        self.refs.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Drops a reference; the last one runs the FREE pass over decoded bodies and frees.
+    ///
+    /// # Safety
+    /// `p` came from [`create`] or the server dispatch and holds the reference dropped here.
+    pub unsafe fn decref(p: *mut RpcPriv) {
+        // SAFETY: p is live while the caller holds a reference.
+        let this = unsafe { &*p };
+        if this.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // SAFETY: last reference: nobody else can reach p; it came from Box::into_raw.
+        let mut b = unsafe { Box::from_raw(p) };
+        let st = b.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(fmt) = req_fmt(&b.info) {
+            if st.in_decoded {
+                let _ = run_proc(fmt.crf_proc_in, b.rpc.cr_input, &mut [], Op::Free);
+            }
+            if st.out_decoded {
+                let _ = run_proc(fmt.crf_proc_out, b.rpc.cr_output, &mut [], Op::Free);
+            }
+        }
+        // SAFETY: the bodies came from calloc in alloc() (or are NULL).
+        unsafe {
+            libc::free(b.rpc.cr_input);
+            libc::free(b.rpc.cr_output);
+        }
+    }
+
+    pub fn set_timeout(&self, sec: u32) -> Result<(), i32> {
+        if sec == 0 {
+            return Err(der::DER_INVAL);
+        }
+        lock(&self.state).timeout_sec = sec;
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> u32 {
+        match lock(&self.state).timeout_sec {
+            0 => self.ctx.timeout(),
+            t => t,
+        }
+    }
+
+    pub fn src_rank(&self) -> Result<u32, i32> {
+        if !self.srv {
+            return Err(der::DER_INVAL);
+        }
+        Ok(lock(&self.state).src_rank)
+    }
+
+    pub fn src_timeout(&self) -> Result<u32, i32> {
+        if !self.srv {
+            return Err(der::DER_INVAL);
+        }
+        Ok(lock(&self.state).src_timeout)
+    }
+
+    /// `crt_req_abort`: cancels a request in flight (its callback gets -DER_CANCELED).
+    pub fn abort(&self) -> Result<(), i32> {
+        let op = lock(&self.state).op.ok_or(der::DER_INVAL)?;
+        self.ctx.endpoint().cancel(op).map_err(|e| e.der())
+    }
+
+    /// `crt_reply_send`: encodes the output and answers the request.
+    pub fn reply_send(&self) -> Result<(), i32> {
+        if !self.srv {
+            return Err(der::DER_INVAL);
+        }
+        let mut st = lock(&self.state);
+        if self.info.no_reply {
+            return Ok(());
+        }
+        let token = match st.token.take() {
+            Some(t) => t,
+            None if st.replied => return Err(DER_ALREADY),
+            None => return Err(der::DER_INVAL),
+        };
+        st.replied = true;
+        drop(st);
+        let mut buf = vec![0u8; 4096];
+        let body = match req_fmt(&self.info) {
+            Some(fmt) => run_proc(fmt.crf_proc_out, self.rpc.cr_output, &mut buf, Op::Encode),
+            None => Ok(Vec::new()),
+        };
+        let mut ep = self.ctx.endpoint();
+        match body {
+            Ok(b) => ep.respond(token, b).map_err(|e| e.der()),
+            Err(rc) => {
+                let _ = ep.respond_error(token, rc);
+                Err(rc)
+            }
+        }
+    }
+}
+
+/// `crt_req_create`: -DER_UNREG for an opcode nobody registered.
+pub fn create(ctx: Arc<Context>, ep: Option<crt_endpoint_t>, opc: u32) -> Result<*mut RpcPriv, i32> {
+    let info = register::lookup(opc).ok_or(DER_UNREG)?;
+    let ep = ep.unwrap_or(crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: 0, ep_tag: 0 });
+    Ok(RpcPriv::alloc(ctx, info, false, ep))
+}
+
+/// Calls the completion callback once with `rc`.
+fn complete(p: *mut RpcPriv, rc: i32) {
+    // SAFETY: p holds the send's reference until the decref below.
+    let this = unsafe { &*p };
+    let (cb, arg) = {
+        let st = lock(&this.state);
+        (st.cb, st.cb_arg)
+    };
+    if let Some(cb) = cb {
+        let info = crt_cb_info { cci_rpc: p as *mut crt_rpc_t, cci_arg: arg as *mut c_void, cci_rc: rc };
+        // SAFETY: the caller's completion callback with a live RPC.
+        unsafe { cb(&info) };
+    }
+    // SAFETY: drops the reference crt_req_send took over.
+    unsafe { RpcPriv::decref(p) };
+}
+
+/// `crt_req_send`: takes over the caller's reference. Errors before the request leaves are
+/// reported through the callback (as upstream), and the call still returns 0.
+///
+/// # Safety
+/// `p` is a live client RPC whose reference the caller gives up.
+pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
+    // SAFETY: the caller's reference keeps p alive.
+    let this = unsafe { &*p };
+    if this.srv {
+        return der::DER_INVAL;
+    }
+    {
+        let mut st = lock(&this.state);
+        st.cb = cb;
+        st.cb_arg = arg as usize;
+    }
+    match start(this, p) {
+        Ok(()) => 0,
+        Err(rc) => {
+            complete(p, rc);
+            0
+        }
+    }
+}
+
+fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
+    let uri = group::uri(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag)?;
+    let mut buf = vec![0u8; 4096];
+    let input = match req_fmt(&this.info) {
+        Some(fmt) => run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut buf, Op::Encode)?,
+        None => Vec::new(),
+    };
+    let timeout = this.timeout();
+    let mut body = Vec::with_capacity(HDR + input.len());
+    body.extend_from_slice(&group::self_rank().unwrap_or(CRT_NO_RANK).to_le_bytes());
+    body.extend_from_slice(&timeout.to_le_bytes());
+    body.extend_from_slice(&input);
+    let limit = (!this.info.no_timeout).then(|| Duration::from_secs(timeout as u64));
+    let mut ep = this.ctx.endpoint();
+    let peer = ep.lookup(&uri).map_err(|e| e.der())?;
+    let op = if this.info.no_reply {
+        ep.send_oneway(peer, this.info.opc, body, limit, Notify::Event(p as u64))
+    } else {
+        ep.send_request(peer, this.info.opc, body, limit, Notify::Event(p as u64))
+    }
+    .map_err(|e| e.der())?;
+    lock(&this.state).op = Some(op);
+    Ok(())
+}
+
+/// A request's end, from progress: decode the output, run the callback, drop the reference.
+fn completed(c: Completion) {
+    let p = c.user as *mut RpcPriv;
+    // SAFETY: the user value of every operation this module starts is its live RPC, kept
+    // alive by the send's reference until complete() drops it.
+    let this = unsafe { &*p };
+    lock(&this.state).op = None;
+    let rc = match c.result {
+        Err(e) => e.der(),
+        Ok(_) if this.info.no_reply => 0,
+        Ok(mut body) => match req_fmt(&this.info) {
+            Some(fmt) if fmt.crf_proc_out.is_some() && !this.rpc.cr_output.is_null() => {
+                let r = run_proc(fmt.crf_proc_out, this.rpc.cr_output, &mut body, Op::Decode);
+                let mut st = lock(&this.state);
+                st.out_decoded = true;
+                st.body = body;
+                r.err().unwrap_or(0)
+            }
+            _ => 0,
+        },
+    };
+    complete(p, rc);
+}
+
+/// The server side of one incoming request.
+fn incoming(ctx: &Arc<Context>, inc: Incoming) {
+    let reply_err = |tok: Option<ReplyToken>, rc: i32| {
+        if let Some(t) = tok {
+            let _ = ctx.endpoint().respond_error(t, rc);
+        }
+    };
+    let Some(info) = register::lookup(inc.opcode) else {
+        return reply_err(inc.reply, DER_UNREG);
+    };
+    if inc.body.len() < HDR {
+        return reply_err(inc.reply, der::DER_PROTO);
+    }
+    let src_rank = u32::from_le_bytes(inc.body[0..4].try_into().unwrap_or_default());
+    let src_timeout = u32::from_le_bytes(inc.body[4..8].try_into().unwrap_or_default());
+    let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: group::self_rank().unwrap_or(CRT_NO_RANK), ep_tag: ctx.idx() };
+    let p = RpcPriv::alloc(ctx.clone(), info, true, ep);
+    // SAFETY: p was just allocated with one reference, owned here.
+    let this = unsafe { &*p };
+    let mut body = inc.body;
+    let decoded = match req_fmt(&info) {
+        Some(fmt) if fmt.crf_proc_in.is_some() && !this.rpc.cr_input.is_null() => {
+            let r = run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut body[HDR..], Op::Decode);
+            Some(r)
+        }
+        _ => None,
+    };
+    {
+        let mut st = lock(&this.state);
+        st.src_rank = src_rank;
+        st.src_timeout = src_timeout;
+        st.token = inc.reply;
+        st.in_decoded = decoded.is_some();
+        st.body = body;
+    }
+    if let Some(Err(rc)) = decoded {
+        let tok = lock(&this.state).token.take();
+        reply_err(tok, rc);
+        // SAFETY: drops the reference taken at allocation.
+        return unsafe { RpcPriv::decref(p) };
+    }
+    if info.handler == 0 {
+        let tok = lock(&this.state).token.take();
+        reply_err(tok, DER_UNREG);
+        // SAFETY: as above.
+        return unsafe { RpcPriv::decref(p) };
+    }
+    match ctx.rpc_task() {
+        Some(task) => {
+            type Task = unsafe extern "C" fn(*mut c_void, *mut c_void, Option<unsafe extern "C" fn(*mut c_void)>, *mut c_void) -> i32;
+            // SAFETY: process_cb is the crt_rpc_task_t registered for this context.
+            let f: Task = unsafe { std::mem::transmute::<usize, Task>(task.process_cb) };
+            // SAFETY: the engine's callback: it runs handle_rpc(p) later or now, which drops
+            // the reference; on failure it never will, so the error path drops it here.
+            let rc = unsafe { f(Arc::as_ptr(ctx) as *mut c_void, p as *mut c_void, Some(handle_rpc), task.arg as *mut c_void) };
+            if rc != 0 {
+                let tok = lock(&this.state).token.take();
+                reply_err(tok, rc);
+                // SAFETY: as above.
+                unsafe { RpcPriv::decref(p) };
+            }
+        }
+        // SAFETY: p holds its reference for handle_rpc.
+        None => unsafe { handle_rpc(p as *mut c_void) },
+    }
+}
+
+/// Runs an incoming RPC's handler and drops the dispatch's reference (upstream
+/// `crt_handle_rpc`, what the engine's RPC task calls).
+///
+/// # Safety
+/// `arg` is a server RPC from [`incoming`] holding the dispatch's reference.
+pub unsafe extern "C" fn handle_rpc(arg: *mut c_void) {
+    let p = arg as *mut RpcPriv;
+    // SAFETY: the contract.
+    let this = unsafe { &*p };
+    // SAFETY: the registered handler (non-zero, checked by incoming()).
+    let h: crt_rpc_cb_t = unsafe { std::mem::transmute::<usize, crt_rpc_cb_t>(this.info.handler) };
+    if let Some(h) = h {
+        // SAFETY: the user's handler with its live RPC.
+        unsafe { h(p as *mut crt_rpc_t) };
+    }
+    // SAFETY: the dispatch's reference.
+    unsafe { RpcPriv::decref(p) };
+}
+
+/// What a context does with one transport event (called from progress, endpoint unlocked).
+pub fn dispatch(ctx: &Arc<Context>, ev: Event) {
+    match ev {
+        Event::Request(inc) => incoming(ctx, inc),
+        Event::Completed(c) => completed(c),
+    }
+}
+
+/// The `RpcPriv` behind a `crt_rpc_t *`.
+///
+/// # Safety
+/// `rpc` is NULL or an RPC of this library that is still referenced.
+pub unsafe fn from_c<'a>(rpc: *mut crt_rpc_t) -> Option<&'a RpcPriv> {
+    // SAFETY: crt_rpc_t is RpcPriv's first field (repr(C)).
+    unsafe { (rpc as *const RpcPriv).as_ref() }
+}
