@@ -36,7 +36,13 @@ CRT_RPC_DEFINE(echo, CRT_ISEQ_ECHO, CRT_OSEQ_ECHO)
 CRT_RPC_DECLARE(note, CRT_ISEQ_NOTE, CRT_OSEQ_NOTE)
 CRT_RPC_DEFINE(note, CRT_ISEQ_NOTE, CRT_OSEQ_NOTE)
 
-enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_COUNT };
+#define CRT_ISEQ_BLK ((crt_bulk_t)(b_src) CRT_VAR)((crt_bulk_t)(b_dst) CRT_VAR)((uint64_t)(b_len) CRT_VAR)
+#define CRT_OSEQ_BLK ((uint64_t)(b_sum) CRT_VAR)((int32_t)(b_rc) CRT_VAR)((uint32_t)(b_pad) CRT_VAR)
+CRT_RPC_DECLARE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
+CRT_RPC_DEFINE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
+
+enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_BULK, OPC_COUNT };
+#define PUT_OFF 4096
 #define OPC(i) CRT_PROTO_OPC(BASE, 1, i)
 
 static int       stop;
@@ -95,11 +101,122 @@ stop_hdlr(crt_rpc_t *rpc)
 	stop = 1;
 }
 
+/* Server side of OPC_BULK: GET the client's data, sum it, PUT a pattern back at PUT_OFF. */
+struct blk_job {
+	crt_rpc_t *rpc;
+	crt_bulk_t local;
+};
+
+static int
+put_done(const struct crt_bulk_cb_info *info)
+{
+	struct blk_job *job = info->bci_arg;
+	struct blk_out *out = crt_reply_get(job->rpc);
+
+	if (info->bci_rc != 0)
+		out->b_rc = info->bci_rc;
+	crt_reply_send(job->rpc);
+	crt_bulk_free(job->local);
+	crt_req_decref(job->rpc);
+	free(job);
+	return 0;
+}
+
+static int
+get_done(const struct crt_bulk_cb_info *info)
+{
+	struct blk_job      *job = info->bci_arg;
+	struct blk_in       *in  = crt_req_get(job->rpc);
+	struct blk_out      *out = crt_reply_get(job->rpc);
+	d_iov_t              iov;
+	d_sg_list_t          sgl = {.sg_nr = 1, .sg_nr_out = 0, .sg_iovs = &iov};
+	struct crt_bulk_desc d;
+	unsigned char       *p;
+	uint64_t             i, sum = 0;
+	int                  rc;
+
+	out->b_rc = info->bci_rc;
+	rc        = crt_bulk_access(job->local, &sgl);
+	if (info->bci_rc != 0 || rc != 0) {
+		out->b_rc = info->bci_rc ? info->bci_rc : rc;
+		crt_reply_send(job->rpc);
+		crt_bulk_free(job->local);
+		crt_req_decref(job->rpc);
+		free(job);
+		return 0;
+	}
+	p = iov.iov_buf;
+	for (i = 0; i < in->b_len; i++)
+		sum += p[i];
+	out->b_sum = sum;
+	for (i = 0; i < in->b_len; i++)
+		p[i] = (unsigned char)(i * 3);
+	d.bd_rpc        = job->rpc;
+	d.bd_bulk_op    = CRT_BULK_PUT;
+	d.bd_remote_hdl = in->b_dst;
+	d.bd_remote_off = PUT_OFF;
+	d.bd_local_hdl  = job->local;
+	d.bd_local_off  = 0;
+	d.bd_len        = in->b_len - PUT_OFF;
+	rc              = crt_bulk_transfer(&d, put_done, job, NULL);
+	if (rc != 0) {
+		out->b_rc = rc;
+		crt_reply_send(job->rpc);
+		crt_bulk_free(job->local);
+		crt_req_decref(job->rpc);
+		free(job);
+	}
+	return 0;
+}
+
+static void
+bulk_hdlr(crt_rpc_t *rpc)
+{
+	struct blk_in       *in  = crt_req_get(rpc);
+	struct blk_out      *out = crt_reply_get(rpc);
+	struct blk_job      *job = calloc(1, sizeof(*job));
+	d_iov_t              iov = {.iov_buf = NULL, .iov_buf_len = in->b_len, .iov_len = in->b_len};
+	d_sg_list_t          sgl = {.sg_nr = 1, .sg_nr_out = 0, .sg_iovs = &iov};
+	struct crt_bulk_desc d;
+	size_t               len = 0;
+	int                  rc;
+
+	rc = crt_bulk_get_len(in->b_src, &len);
+	if (rc == 0 && len != in->b_len)
+		rc = -DER_MISC;
+	if (rc == 0)
+		rc = crt_bulk_create(rpc->cr_ctx, &sgl, CRT_BULK_RW, &job->local);
+	if (rc != 0) {
+		out->b_rc = rc;
+		crt_reply_send(rpc);
+		free(job);
+		return;
+	}
+	crt_req_addref(rpc);
+	job->rpc        = rpc;
+	d.bd_rpc        = rpc;
+	d.bd_bulk_op    = CRT_BULK_GET;
+	d.bd_remote_hdl = in->b_src;
+	d.bd_remote_off = 0;
+	d.bd_local_hdl  = job->local;
+	d.bd_local_off  = 0;
+	d.bd_len        = in->b_len;
+	rc              = crt_bulk_transfer(&d, get_done, job, NULL);
+	if (rc != 0) {
+		out->b_rc = rc;
+		crt_reply_send(rpc);
+		crt_bulk_free(job->local);
+		crt_req_decref(rpc);
+		free(job);
+	}
+}
+
 static struct crt_proto_rpc_format prf[OPC_COUNT] = {
     {.prf_req_fmt = &CQF_echo, .prf_hdlr = echo_hdlr},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = note_hdlr, .prf_flags = CRT_RPC_FEAT_NO_REPLY},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = silent_hdlr},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = stop_hdlr},
+    {.prf_req_fmt = &CQF_blk, .prf_hdlr = bulk_hdlr},
 };
 static struct crt_proto_format cpf = {
     .cpf_name = "rpc_test", .cpf_ver = 1, .cpf_count = OPC_COUNT, .cpf_prf = prf, .cpf_base = BASE};
@@ -272,6 +389,70 @@ test_rpcs(void **state)
 	for (sum = 0, i = 0; i < 1536 * 1024; i++)
 		sum += (unsigned char)(i * 7);
 	assert_int_equal(r.out.e_sum, sum);
+
+	/* bulk both ways: 1.5 MiB pulled from two segments, pushed back at an offset */
+	{
+		size_t           len = 1536 * 1024, half = 512 * 1024, got = 0;
+		unsigned char   *src = malloc(len), *dst = calloc(1, len);
+		d_iov_t          siov[2], diov, aiov[2];
+		d_sg_list_t      ssgl = {.sg_nr = 2, .sg_nr_out = 0, .sg_iovs = siov};
+		d_sg_list_t      dsgl = {.sg_nr = 1, .sg_nr_out = 0, .sg_iovs = &diov};
+		d_sg_list_t      asgl = {.sg_nr = 1, .sg_nr_out = 0, .sg_iovs = aiov};
+		crt_bulk_t       sb, db;
+		unsigned int     nseg = 0;
+		struct blk_in   *bin;
+		struct blk_out  *bout;
+		struct result    br;
+		uint64_t         want = 0;
+		size_t           k;
+
+		for (k = 0; k < len; k++) {
+			src[k] = (unsigned char)(k * 5);
+			want += src[k];
+		}
+		d_iov_set(&siov[0], src, half);
+		d_iov_set(&siov[1], src + half, len - half);
+		d_iov_set(&diov, dst, len);
+		assert_int_equal(crt_bulk_create(cctx, &ssgl, CRT_BULK_RO, &sb), 0);
+		assert_int_equal(crt_bulk_create(cctx, &dsgl, CRT_BULK_RW, &db), 0);
+		assert_int_equal(crt_bulk_create(cctx, &dsgl, (crt_bulk_perm_t)0x77, &db), -DER_INVAL);
+		assert_int_equal(crt_bulk_create(NULL, &dsgl, CRT_BULK_RW, &db), -DER_INVAL);
+		assert_int_equal(crt_bulk_get_len(sb, &got), 0);
+		assert_int_equal(got, len);
+		assert_int_equal(crt_bulk_get_sgnum(sb, &nseg), 0);
+		assert_int_equal(nseg, 2);
+		assert_int_equal(crt_bulk_access(sb, &asgl), -DER_TRUNC);
+		assert_int_equal(asgl.sg_nr_out, 2);
+		asgl.sg_nr = 2;
+		assert_int_equal(crt_bulk_access(sb, &asgl), 0);
+		assert_ptr_equal(aiov[1].iov_buf, src + half);
+		assert_int_equal(aiov[1].iov_len, len - half);
+
+		memset(&br, 0, sizeof(br));
+		assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_BULK), &rpc), 0);
+		bin        = crt_req_get(rpc);
+		bin->b_src = sb;
+		bin->b_dst = db;
+		bin->b_len = len;
+		crt_req_addref(rpc);
+		assert_int_equal(crt_req_send(rpc, done_cb, &br), 0);
+		wait_result(&br);
+		assert_int_equal(br.rc, 0);
+		bout = crt_reply_get(rpc);
+		assert_int_equal(bout->b_rc, 0);
+		assert_int_equal(bout->b_sum, want);
+		crt_req_decref(rpc);
+		for (k = 0; k < PUT_OFF; k++)
+			assert_int_equal(dst[k], 0);
+		for (k = 0; k < len - PUT_OFF; k++)
+			if (dst[PUT_OFF + k] != (unsigned char)(k * 3))
+				fail_msg("PUT byte %zu: %u", k, dst[PUT_OFF + k]);
+		assert_int_equal(crt_bulk_free(sb), 0);
+		assert_int_equal(crt_bulk_free(db), 0);
+		assert_int_equal(crt_bulk_free(NULL), 0);
+		free(src);
+		free(dst);
+	}
 
 	/* one-way notes */
 	for (i = 0; i < 3; i++) {

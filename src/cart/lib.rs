@@ -29,6 +29,9 @@ pub mod group;
 /// Requests, replies and their dispatch (upstream `crt_rpc.c`).
 pub mod rpc;
 
+/// Bulk handles and transfers (upstream `crt_bulk.c`).
+pub mod bulk;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 

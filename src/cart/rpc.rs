@@ -14,7 +14,7 @@ use crate::group::{self, CRT_NO_RANK};
 use crate::proc::{Op, Proc};
 use crate::register::{self, OpcInfo};
 use crate::sys::{crt_cb_info, crt_cb_t, crt_endpoint_t, crt_proc_t, crt_req_format, crt_rpc_cb_t, crt_rpc_t};
-use crate::transport::{der, Completion, Event, Incoming, Notify, OpId, ReplyToken};
+use crate::transport::{der, Completion, Event, Incoming, Notify, OpId, Peer, ReplyToken};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +34,8 @@ struct RpcState {
     cb_arg: usize,
     src_rank: u32,
     src_timeout: u32,
+    /// Who sent a server RPC (bulk transfers go to it).
+    src_peer: Option<Peer>,
     /// The message the input (server) or output (client) was decoded from: decoded values
     /// may point into it.
     body: Vec<u8>,
@@ -120,6 +122,7 @@ impl RpcPriv {
                 cb_arg: 0,
                 src_rank: CRT_NO_RANK,
                 src_timeout: 0,
+                src_peer: None,
                 body: Vec::new(),
                 in_decoded: false,
                 out_decoded: false,
@@ -133,6 +136,15 @@ impl RpcPriv {
 
     pub fn is_server(&self) -> bool {
         self.srv
+    }
+
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    /// The sender of a server RPC.
+    pub fn src_peer(&self) -> Option<Peer> {
+        lock(&self.state).src_peer
     }
 
     pub fn addref(&self) {
@@ -351,6 +363,7 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
     let p = RpcPriv::alloc(ctx.clone(), info, true, ep);
     // SAFETY: p was just allocated with one reference, owned here.
     let this = unsafe { &*p };
+    let src_peer = inc.peer;
     let mut body = inc.body;
     let decoded = match req_fmt(&info) {
         Some(fmt) if fmt.crf_proc_in.is_some() && !this.rpc.cr_input.is_null() => {
@@ -363,6 +376,7 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         let mut st = lock(&this.state);
         st.src_rank = src_rank;
         st.src_timeout = src_timeout;
+        st.src_peer = Some(src_peer);
         st.token = inc.reply;
         st.in_decoded = decoded.is_some();
         st.body = body;
@@ -422,6 +436,7 @@ pub unsafe extern "C" fn handle_rpc(arg: *mut c_void) {
 pub fn dispatch(ctx: &Arc<Context>, ev: Event) {
     match ev {
         Event::Request(inc) => incoming(ctx, inc),
+        Event::Completed(c) if c.user & 1 == 1 => crate::bulk::completed(c),
         Event::Completed(c) => completed(c),
     }
 }

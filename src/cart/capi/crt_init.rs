@@ -61,6 +61,8 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
         }
         let r = Settings::resolve(g.as_deref(), flags, o.as_ref(), &|k| std::env::var(k).ok(), num_cores())
             .and_then(init::init);
+        // Bulk handles inside RPC bodies go through this library's bulk objects.
+        crate::proc::set_bulk_codec(&crate::bulk::CODEC);
         match r {
             Ok(()) => 0,
             Err(e) => {

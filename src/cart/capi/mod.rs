@@ -2,6 +2,7 @@
 //! source file. Every function here is listed in `compat/cart/exports/*.txt` and tied to its
 //! declaration in `include/cart` by the generated `_abi_ties`.
 
+mod crt_bulk;
 mod crt_context;
 mod crt_group;
 mod crt_hg_proc;
@@ -9,6 +10,7 @@ mod crt_init;
 mod crt_register;
 mod crt_rpc;
 
+pub use crt_bulk::*;
 pub use crt_context::*;
 pub use crt_group::*;
 pub use crt_hg_proc::*;
