@@ -48,7 +48,7 @@ enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_BULK, OPC_COUNT };
 static int       stop;
 static int       notes;
 static int       in_task;
-static crt_rpc_t *held[4];
+static crt_rpc_t *held[16];
 static int       nheld;
 
 static void
@@ -88,7 +88,10 @@ silent_hdlr(crt_rpc_t *rpc)
 {
 	/* never answered: kept until the server stops */
 	crt_req_addref(rpc);
-	held[nheld++] = rpc;
+	if (nheld < 16)
+		held[nheld++] = rpc;
+	else
+		crt_req_decref(rpc);
 }
 
 static void
@@ -300,6 +303,28 @@ is_done(void *arg)
 
 static crt_context_t cctx;
 
+struct pq_result {
+	int done;
+	int ver;
+	int rc;
+};
+
+static void
+pq_cb(struct crt_proto_query_cb_info *info)
+{
+	struct pq_result *r = info->pq_arg;
+
+	r->ver  = info->pq_ver;
+	r->rc   = info->pq_rc;
+	r->done = 1;
+}
+
+static int
+pq_done(void *arg)
+{
+	return ((struct pq_result *)arg)->done;
+}
+
 static void
 wait_result(struct result *r)
 {
@@ -379,6 +404,25 @@ test_rpcs(void **state)
 	assert_int_equal(r.out.e_src, CRT_NO_RANK);
 	assert_int_equal(r.out.e_via_task, 0);
 	assert_string_equal(r.s, "hello over the wire");
+
+	/* protocol query: the highest version both sides know */
+	{
+		uint32_t         vers[] = {3, 1, 2};
+		uint32_t         none[] = {5};
+		struct pq_result q      = {0};
+
+		assert_int_equal(crt_proto_query(&ep, BASE, NULL, 1, 0, pq_cb, &q), -DER_INVAL);
+		assert_int_equal(crt_proto_query(&ep, BASE, vers, 3, 5, pq_cb, &q), 0);
+		assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, pq_done, &q), 0);
+		assert_int_equal(q.rc, 0);
+		assert_int_equal(q.ver, 1);
+		memset(&q, 0, sizeof(q));
+		ep.ep_tag = 1;
+		assert_int_equal(crt_proto_query_with_ctx(&ep, BASE, none, 1, 0, pq_cb, &q, cctx), 0);
+		assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, pq_done, &q), 0);
+		assert_int_equal(q.rc, -DER_NONEXIST);
+		ep.ep_tag = 0;
+	}
 
 	/* context 1 (port + 1) through the RPC task, with a 1.5 MiB iov */
 	echo_to(1, 1536 * 1024, &r);
@@ -498,6 +542,34 @@ test_rpcs(void **state)
 	wait_result(&r);
 	assert_int_equal(r.rc, -DER_CANCELED);
 	crt_req_decref(rpc);
+
+	/* crt_ep_abort cancels every RPC to the rank (both tags); crt_rank_abort_all the rest */
+	{
+		struct result a[3];
+
+		memset(a, 0, sizeof(a));
+		for (i = 0; i < 3; i++) {
+			ep.ep_tag = i == 1;
+			assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_SILENT), &rpc), 0);
+			assert_int_equal(crt_req_send(rpc, done_cb, &a[i]), 0);
+		}
+		ep.ep_tag = 0;
+		crt_progress(cctx, 10 * 1000);
+		assert_int_equal(crt_rank_abort(7), 0); /* nothing in flight there */
+		assert_int_equal(crt_ep_abort(NULL), -DER_INVAL);
+		assert_int_equal(crt_ep_abort(&ep), 0);
+		for (i = 0; i < 3; i++) {
+			wait_result(&a[i]);
+			assert_int_equal(a[i].rc, -DER_CANCELED);
+		}
+		memset(a, 0, sizeof(a));
+		assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_SILENT), &rpc), 0);
+		assert_int_equal(crt_req_send(rpc, done_cb, &a[0]), 0);
+		crt_progress(cctx, 10 * 1000);
+		assert_int_equal(crt_rank_abort_all(NULL), 0);
+		wait_result(&a[0]);
+		assert_int_equal(a[0].rc, -DER_CANCELED);
+	}
 
 	/* server-side getters refuse client RPCs */
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);

@@ -4,7 +4,9 @@ use crate::init::{self, DER_AGAIN, DER_UNINIT};
 use crate::transport::{der, Endpoint, EndpointOptions};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use crate::transport::OpId;
 
 /// `CRT_QUOTA_RPCS`, `CRT_QUOTA_BULKS`.
 pub const QUOTA_COUNT: usize = 2;
@@ -33,6 +35,9 @@ pub struct Context {
     quota_limit: [AtomicI32; QUOTA_COUNT],
     progress_hook: Mutex<Option<ProgressHook>>,
     rpc_task: Mutex<Option<RpcTask>>,
+    /// Requests in flight from this context: operation id -> (rank, tag) (upstream's
+    /// per-endpoint in-flight lists, which crt_rank_abort walks).
+    inflight: Mutex<HashMap<u64, (u32, u32)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,6 +68,7 @@ impl Context {
             quota_limit: [AtomicI32::new(s.settings.rpc_quota as i32), AtomicI32::new(s.settings.bulk_quota as i32)],
             progress_hook: Mutex::new(None),
             rpc_task: Mutex::new(None),
+            inflight: Mutex::new(HashMap::new()),
         });
         s.contexts[idx] = Some(ctx.clone());
         Ok(ctx)
@@ -149,6 +155,27 @@ impl Context {
 
     pub fn rpc_task(&self) -> Option<RpcTask> {
         *lock(&self.rpc_task)
+    }
+
+    /// Records a request in flight to rank:tag.
+    pub fn track(&self, op: OpId, rank: u32, tag: u32) {
+        lock(&self.inflight).insert(op.0, (rank, tag));
+    }
+
+    pub fn untrack(&self, op: OpId) {
+        lock(&self.inflight).remove(&op.0);
+    }
+
+    /// Cancels every request in flight to `rank` (all ranks for `None`); each completes with
+    /// -DER_CANCELED from progress. Returns how many were canceled.
+    pub fn abort_rank(&self, rank: Option<u32>) -> usize {
+        let ops: Vec<u64> = lock(&self.inflight)
+            .iter()
+            .filter(|(_, (r, _))| rank.is_none_or(|x| x == *r))
+            .map(|(op, _)| *op)
+            .collect();
+        let mut ep = lock(&self.ep);
+        ops.into_iter().filter(|op| ep.cancel(OpId(*op)).is_ok()).count()
     }
 
     /// `crt_context_ep_empty`: nothing in flight on this context.
@@ -243,6 +270,12 @@ impl Context {
             }
         }
     }
+}
+
+/// `crt_rank_abort` (`None`: `crt_rank_abort_all`): over every context.
+pub fn abort_rank_all_contexts(rank: Option<u32>) -> usize {
+    let ctxs: Vec<Arc<Context>> = init::state().as_ref().map(|s| s.contexts.iter().flatten().cloned().collect()).unwrap_or_default();
+    ctxs.iter().map(|c| c.abort_rank(rank)).sum()
 }
 
 /// `crt_context_num`: contexts that exist now.

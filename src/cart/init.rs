@@ -305,6 +305,7 @@ pub fn init(settings: Settings) -> Result<(), i32> {
         return Ok(());
     }
     *st = Some(State { settings, refcount: 1, contexts: Vec::new() });
+    crate::internal::register();
     Ok(())
 }
 

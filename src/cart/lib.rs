@@ -32,6 +32,9 @@ pub mod rpc;
 /// Bulk handles and transfers (upstream `crt_bulk.c`).
 pub mod bulk;
 
+/// cart's own RPCs: the protocol query (upstream's internal protocol).
+pub mod internal;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 

@@ -316,6 +316,8 @@ fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
         ep.send_request(peer, this.info.opc, body, limit, Notify::Event(p as u64))
     }
     .map_err(|e| e.der())?;
+    drop(ep);
+    this.ctx.track(op, this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag);
     lock(&this.state).op = Some(op);
     Ok(())
 }
@@ -326,6 +328,7 @@ fn completed(c: Completion) {
     // SAFETY: the user value of every operation this module starts is its live RPC, kept
     // alive by the send's reference until complete() drops it.
     let this = unsafe { &*p };
+    this.ctx.untrack(c.op);
     lock(&this.state).op = None;
     let rc = match c.result {
         Err(e) => e.der(),

@@ -314,3 +314,37 @@ pub unsafe extern "C" fn crt_context_quota_limit_get(crt_ctx: crt_context_t, quo
         }
     }
 }
+
+/// `crt_rank_abort`: cancels every RPC in flight to `rank`, on every context.
+#[no_mangle]
+pub extern "C" fn crt_rank_abort(rank: crate::sys::d_rank_t) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    context::abort_rank_all_contexts(Some(rank));
+    0
+}
+
+/// `crt_ep_abort`: as upstream, every RPC to the endpoint's rank (whatever the tag).
+///
+/// # Safety
+/// `ep` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn crt_ep_abort(ep: *mut crate::sys::crt_endpoint_t) -> c_int {
+    // SAFETY: the caller's contract.
+    match unsafe { ep.as_ref() } {
+        None => DER_INVAL,
+        Some(e) => crt_rank_abort(e.ep_rank),
+    }
+}
+
+/// `crt_rank_abort_all`: every RPC in flight to the group's ranks (NULL: the primary group,
+/// the only one this library has).
+#[no_mangle]
+pub extern "C" fn crt_rank_abort_all(_grp: *mut crate::sys::crt_group_t) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    context::abort_rank_all_contexts(None);
+    0
+}
