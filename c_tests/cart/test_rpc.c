@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -303,6 +304,15 @@ is_done(void *arg)
 
 static crt_context_t cctx;
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 struct pq_result {
 	int done;
 	int ver;
@@ -383,7 +393,9 @@ test_rpcs(void **state)
 	}
 	alarm(90);
 
+	setenv("CRT_CREDIT_EP_CTX", "2", 1); /* two RPCs in flight per rank:tag */
 	assert_int_equal(crt_init(NULL, 0), 0);
+	unsetenv("CRT_CREDIT_EP_CTX");
 	assert_int_equal(crt_context_create(&cctx), 0);
 	assert_int_equal(crt_proto_register(&cpf), 0);
 	snprintf(uri, sizeof(uri), "ofi+tcp://127.0.0.1:%d", port_base);
@@ -569,6 +581,48 @@ test_rpcs(void **state)
 		assert_int_equal(crt_rank_abort_all(NULL), 0);
 		wait_result(&a[0]);
 		assert_int_equal(a[0].rc, -DER_CANCELED);
+	}
+
+	/* credits: with 2 per endpoint, the 3rd and 4th wait, then time out a period later */
+	{
+		struct result a[4];
+		double        t0 = now_s(), at[4] = {0};
+		int           left = 4;
+
+		memset(a, 0, sizeof(a));
+		for (i = 0; i < 4; i++) {
+			assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_SILENT), &rpc), 0);
+			assert_int_equal(crt_req_set_timeout(rpc, 1), 0);
+			assert_int_equal(crt_req_send(rpc, done_cb, &a[i]), 0);
+		}
+		while (left > 0 && now_s() - t0 < 20) {
+			crt_progress(cctx, 10 * 1000);
+			for (i = 0, left = 0; i < 4; i++) {
+				if (a[i].done && a[i].done++ == 1)
+					at[i] = now_s() - t0;
+				left += !a[i].done;
+			}
+		}
+		assert_int_equal(left, 0);
+		for (i = 0; i < 4; i++)
+			assert_int_equal(a[i].rc, -DER_TIMEDOUT);
+		assert_true(at[0] < 1.8 && at[1] < 1.8);
+		assert_true(at[2] > 1.8 && at[3] > 1.8);
+	}
+
+	/* a forced destroy cancels what is still in flight, callbacks included */
+	{
+		crt_context_t ctx2;
+		struct result a;
+
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(crt_context_create(&ctx2), 0);
+		assert_int_equal(crt_req_create(ctx2, &ep, OPC(OPC_SILENT), &rpc), 0);
+		assert_int_equal(crt_req_send(rpc, done_cb, &a), 0);
+		crt_progress(ctx2, 10 * 1000);
+		assert_int_equal(crt_context_destroy(ctx2, 1), 0);
+		assert_int_equal(a.done, 1);
+		assert_int_equal(a.rc, -DER_CANCELED);
 	}
 
 	/* server-side getters refuse client RPCs */

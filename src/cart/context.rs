@@ -4,7 +4,7 @@ use crate::init::{self, DER_AGAIN, DER_UNINIT};
 use crate::transport::{der, Endpoint, EndpointOptions};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use crate::transport::OpId;
 
@@ -38,6 +38,17 @@ pub struct Context {
     /// Requests in flight from this context: operation id -> (rank, tag) (upstream's
     /// per-endpoint in-flight lists, which crt_rank_abort walks).
     inflight: Mutex<HashMap<u64, (u32, u32)>>,
+    /// Credits: requests in flight per rank:tag (at most `credits`, 0: no limit) and the
+    /// requests waiting for one (upstream's epi_req_num and epi_req_waitq).
+    credits: u32,
+    eps: Mutex<HashMap<(u32, u32), EpCredits>>,
+}
+
+#[derive(Default)]
+struct EpCredits {
+    in_flight: u32,
+    /// Waiting requests, as the opaque addresses the RPC layer gave.
+    waitq: VecDeque<usize>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -69,6 +80,8 @@ impl Context {
             progress_hook: Mutex::new(None),
             rpc_task: Mutex::new(None),
             inflight: Mutex::new(HashMap::new()),
+            credits: s.settings.credits,
+            eps: Mutex::new(HashMap::new()),
         });
         s.contexts[idx] = Some(ctx.clone());
         Ok(ctx)
@@ -85,6 +98,14 @@ impl Context {
             match self.flush(1) {
                 Ok(()) => {}
                 Err(_) => return Err(der::DER_BUSY),
+            }
+        }
+        if force && self.abort_rank(None) > 0 {
+            // Deliver the cancellations: every callback runs (with -DER_CANCELED) and every
+            // request's reference is dropped before the endpoint goes.
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while !lock(&self.inflight).is_empty() && Instant::now() < deadline {
+                let _ = self.progress(1000);
             }
         }
         let mut st = init::state();
@@ -157,6 +178,43 @@ impl Context {
         *lock(&self.rpc_task)
     }
 
+    /// Takes a credit toward rank:tag for request `rpc`: true when it may be sent now; false
+    /// when it was queued (at the front for `front`) until a credit comes back.
+    pub fn credit_acquire(&self, rank: u32, tag: u32, rpc: usize, front: bool) -> bool {
+        let mut eps = lock(&self.eps);
+        let e = eps.entry((rank, tag)).or_default();
+        if self.credits != 0 && e.in_flight >= self.credits {
+            if front {
+                e.waitq.push_front(rpc);
+            } else {
+                e.waitq.push_back(rpc);
+            }
+            return false;
+        }
+        e.in_flight += 1;
+        true
+    }
+
+    /// Returns the credit of a finished request; the next waiting request, if any, takes it
+    /// (the caller sends it).
+    pub fn credit_release(&self, rank: u32, tag: u32) -> Option<usize> {
+        let mut eps = lock(&self.eps);
+        let e = eps.get_mut(&(rank, tag))?;
+        match e.waitq.pop_front() {
+            Some(next) => Some(next),
+            None => {
+                e.in_flight = e.in_flight.saturating_sub(1);
+                None
+            }
+        }
+    }
+
+    /// Removes the waiting requests to `rank` (all for `None`), for abort.
+    pub fn take_waiting(&self, rank: Option<u32>) -> Vec<usize> {
+        let mut eps = lock(&self.eps);
+        eps.iter_mut().filter(|((r, _), _)| rank.is_none_or(|x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
+    }
+
     /// Records a request in flight to rank:tag.
     pub fn track(&self, op: OpId, rank: u32, tag: u32) {
         lock(&self.inflight).insert(op.0, (rank, tag));
@@ -169,13 +227,18 @@ impl Context {
     /// Cancels every request in flight to `rank` (all ranks for `None`); each completes with
     /// -DER_CANCELED from progress. Returns how many were canceled.
     pub fn abort_rank(&self, rank: Option<u32>) -> usize {
+        let waiting = self.take_waiting(rank);
+        let queued = waiting.len();
+        for p in waiting {
+            crate::rpc::cancel_queued(p);
+        }
         let ops: Vec<u64> = lock(&self.inflight)
             .iter()
             .filter(|(_, (r, _))| rank.is_none_or(|x| x == *r))
             .map(|(op, _)| *op)
             .collect();
         let mut ep = lock(&self.ep);
-        ops.into_iter().filter(|op| ep.cancel(OpId(*op)).is_ok()).count()
+        queued + ops.into_iter().filter(|op| ep.cancel(OpId(*op)).is_ok()).count()
     }
 
     /// `crt_context_ep_empty`: nothing in flight on this context.

@@ -286,14 +286,42 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
         st.cb = cb;
         st.cb_arg = arg as usize;
     }
-    match start(this, p) {
-        Ok(()) => 0,
-        Err(rc) => {
-            complete(p, rc);
-            0
-        }
+    if group::uri(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag).is_err() {
+        complete(p, DER_OOG);
+        return 0;
+    }
+    if !this.ctx.credit_acquire(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag, p as usize, this.info.queue_front) {
+        return 0; // queued: sent when a credit comes back
+    }
+    launch(p);
+    0
+}
+
+/// Sends an RPC that holds a credit; a failure completes it (and passes the credit on).
+fn launch(p: *mut RpcPriv) {
+    // SAFETY: p holds the send's reference.
+    let this = unsafe { &*p };
+    if let Err(rc) = start(this, p) {
+        finish(p, rc);
     }
 }
+
+/// Completes a sent (or failed-to-send) RPC, returns its credit and launches the next waiter.
+fn finish(p: *mut RpcPriv, rc: i32) {
+    // SAFETY: p holds the send's reference until complete().
+    let (ctx, rank, tag) = unsafe { ((*p).ctx.clone(), (*p).rpc.cr_ep.ep_rank, (*p).rpc.cr_ep.ep_tag) };
+    complete(p, rc);
+    if let Some(next) = ctx.credit_release(rank, tag) {
+        launch(next as *mut RpcPriv);
+    }
+}
+
+/// A request still waiting for a credit when its rank is aborted.
+pub fn cancel_queued(p: usize) {
+    complete(p as *mut RpcPriv, der::DER_CANCELED);
+}
+
+const DER_OOG: i32 = -1019;
 
 fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     let uri = group::uri(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag)?;
@@ -344,7 +372,7 @@ fn completed(c: Completion) {
             _ => 0,
         },
     };
-    complete(p, rc);
+    finish(p, rc);
 }
 
 /// The server side of one incoming request.
