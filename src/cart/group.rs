@@ -11,8 +11,31 @@ pub const CRT_NO_RANK: u32 = u32::MAX;
 struct Book {
     self_rank: Option<u32>,
     version_min: u32,
+    /// The membership version (`crt_group_version`).
+    version: u32,
+    /// Members, sorted, with their incarnations.
+    members: std::collections::BTreeMap<u32, u64>,
     uris: HashMap<(u32, u32), String>,
 }
+
+/// `crt_group_mod_op_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModOp {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// What a membership change did: ranks added (with incarnations) and removed, for the
+/// event callbacks.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ModResult {
+    pub added: Vec<(u32, u64)>,
+    pub removed: Vec<u32>,
+}
+
+pub const DER_GRPVER: i32 = -1036;
+const DER_OOG_: i32 = -1019;
 
 static BOOK: Mutex<Option<Book>> = Mutex::new(None);
 
@@ -33,6 +56,7 @@ pub fn rank_self_set(rank: u32, version_min: u32, self_uris: &[(u32, String)]) -
     }
     b.self_rank = Some(rank);
     b.version_min = version_min;
+    b.members.insert(rank, 0);
     for (tag, uri) in self_uris {
         b.uris.insert((rank, *tag), uri.clone());
     }
@@ -50,19 +74,88 @@ pub fn rank_add(rank: u32, uri: &str) -> Result<(), i32> {
         return Err(der::DER_INVAL);
     }
     Uri::parse(uri).map_err(|e| e.der())?;
-    book().get_or_insert_with(Book::default).uris.insert((rank, 0), uri.to_owned());
+    let mut g = book();
+    let b = g.get_or_insert_with(Book::default);
+    b.uris.insert((rank, 0), uri.to_owned());
+    b.members.entry(rank).or_insert(0);
     Ok(())
 }
 
-/// Forgets a rank (its every tag).
+/// `crt_group_size`.
+pub fn size() -> u32 {
+    book().as_ref().map_or(0, |b| b.members.len() as u32)
+}
+
+/// `crt_group_ranks_get`: the members, ascending.
+pub fn ranks() -> Vec<u32> {
+    book().as_ref().map_or(Vec::new(), |b| b.members.keys().copied().collect())
+}
+
+pub fn version() -> u32 {
+    book().as_ref().map_or(0, |b| b.version)
+}
+
+pub fn set_version(v: u32) {
+    book().get_or_insert_with(Book::default).version = v;
+}
+
+/// `crt_group_primary_modify`: upstream's rules. -DER_INVAL for no ranks, or missing URIs
+/// when adding; -DER_GRPVER before `crt_rank_self_set` (no minimum version) or when
+/// `version` is below the minimum or does not advance. ADD adds the ranks not yet members,
+/// REMOVE removes the members listed, REPLACE makes the membership exactly `ranks`. An
+/// added rank's URI is its tag-0 address.
+pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: u32) -> Result<ModResult, i32> {
+    if ranks.is_empty() {
+        return Err(der::DER_INVAL);
+    }
+    if op != ModOp::Remove && ranks.iter().any(|r| r.2.is_none()) {
+        return Err(der::DER_INVAL);
+    }
+    let mut g = book();
+    let b = g.get_or_insert_with(Book::default);
+    if b.version_min == 0 || version < b.version_min || version <= b.version {
+        return Err(DER_GRPVER);
+    }
+    for (_, _, uri) in ranks {
+        if let Some(u) = uri {
+            Uri::parse(u).map_err(|e| e.der())?;
+        }
+    }
+    let mut res = ModResult::default();
+    if op != ModOp::Remove {
+        for (rank, inc, uri) in ranks {
+            if !b.members.contains_key(rank) {
+                b.members.insert(*rank, *inc);
+                if let Some(u) = uri {
+                    b.uris.insert((*rank, 0), u.clone());
+                }
+                res.added.push((*rank, *inc));
+            }
+        }
+    }
+    let remove: Vec<u32> = match op {
+        ModOp::Add => Vec::new(),
+        ModOp::Remove => ranks.iter().map(|r| r.0).filter(|r| b.members.contains_key(r)).collect(),
+        ModOp::Replace => b.members.keys().copied().filter(|m| !ranks.iter().any(|r| r.0 == *m)).collect(),
+    };
+    for r in remove {
+        b.members.remove(&r);
+        b.uris.retain(|(x, _), _| *x != r);
+        res.removed.push(r);
+    }
+    b.version = version;
+    Ok(res)
+}
+
+/// `crt_group_rank_remove`: the rank leaves the membership and the address cache (every
+/// tag); -DER_OOG when it is not a member.
 pub fn rank_remove(rank: u32) -> Result<(), i32> {
     let mut g = book();
-    let b = g.as_mut().ok_or(der::DER_NONEXIST)?;
-    let before = b.uris.len();
-    b.uris.retain(|(r, _), _| *r != rank);
-    if b.uris.len() == before {
-        return Err(der::DER_NONEXIST);
+    let b = g.as_mut().ok_or(DER_OOG_)?;
+    if b.members.remove(&rank).is_none() {
+        return Err(DER_OOG_);
     }
+    b.uris.retain(|(r, _), _| *r != rank);
     Ok(())
 }
 
@@ -111,9 +204,32 @@ mod tests {
         assert_eq!(rank_self_set(6, 1, &[]).unwrap_err(), der::DER_INVAL);
         assert_eq!(self_rank(), Some(5));
         assert_eq!(uri(5, 1).unwrap(), "ofi+tcp://127.0.0.1:5999");
+        assert_eq!(ranks(), vec![1, 5]);
+        assert_eq!(size(), 2);
         rank_remove(1).unwrap();
         assert_eq!(uri(1, 0).unwrap_err(), -1019);
-        assert_eq!(rank_remove(1).unwrap_err(), der::DER_NONEXIST);
+        assert_eq!(rank_remove(1).unwrap_err(), -1019);
+        assert_eq!(ranks(), vec![5]);
+
+        // primary_modify: versions must advance past the minimum
+        let u = |p: u16| Some(format!("ofi+tcp://127.0.0.1:{p}"));
+        assert_eq!(primary_modify(ModOp::Add, &[], 2).unwrap_err(), der::DER_INVAL);
+        assert_eq!(primary_modify(ModOp::Add, &[(7, 1, None)], 2).unwrap_err(), der::DER_INVAL);
+        assert_eq!(primary_modify(ModOp::Add, &[(7, 1, u(7000))], 0).unwrap_err(), DER_GRPVER);
+        let r = primary_modify(ModOp::Add, &[(7, 11, u(7000)), (5, 0, u(1))], 2).unwrap();
+        assert_eq!(r, ModResult { added: vec![(7, 11)], removed: vec![] });
+        assert_eq!(version(), 2);
+        assert_eq!(primary_modify(ModOp::Add, &[(8, 1, u(8000))], 2).unwrap_err(), DER_GRPVER);
+        assert_eq!(uri(7, 2).unwrap(), "ofi+tcp://127.0.0.1:7002");
+        let r = primary_modify(ModOp::Replace, &[(5, 0, u(1)), (9, 3, u(9000))], 3).unwrap();
+        assert_eq!(r, ModResult { added: vec![(9, 3)], removed: vec![7] });
+        assert_eq!(ranks(), vec![5, 9]);
+        let r = primary_modify(ModOp::Remove, &[(9, 0, None), (42, 0, None)], 4).unwrap();
+        assert_eq!(r, ModResult { added: vec![], removed: vec![9] });
+        assert_eq!(ranks(), vec![5]);
+        assert_eq!(uri(9, 0).unwrap_err(), -1019);
+        clear();
+        assert_eq!(primary_modify(ModOp::Add, &[(7, 1, u(7000))], 5).unwrap_err(), DER_GRPVER, "no self rank: no minimum");
         clear();
         assert_eq!(self_rank(), None);
     }

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 use crate::group;
 use crate::init;
-use crate::sys::{crt_context_t, crt_group_t, d_rank_t};
+use crate::sys::{crt_context_t, crt_group_t, d_rank_list_t, d_rank_t};
 use crate::transport::der::DER_INVAL;
 
 /// `crt_rank_self_set`: servers only (clients: ignored, 0, as upstream); enters every
@@ -47,4 +47,178 @@ pub unsafe extern "C" fn crt_group_rank(_grp: *mut crt_group_t, rank: *mut d_ran
     // SAFETY: checked non-NULL.
     unsafe { *rank = group::self_rank().unwrap_or(group::CRT_NO_RANK) };
     0
+}
+
+fn uninit_or<T>(f: impl FnOnce() -> T) -> Result<T, c_int> {
+    if init::initialized() {
+        Ok(f())
+    } else {
+        Err(init::DER_UNINIT)
+    }
+}
+
+/// # Safety
+/// `version` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_version(_grp: *mut crt_group_t, version: *mut u32) -> c_int {
+    if version.is_null() {
+        return DER_INVAL;
+    }
+    match uninit_or(group::version) {
+        Ok(v) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *version = v };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn crt_group_version_set(_grp: *mut crt_group_t, version: u32) -> c_int {
+    uninit_or(|| group::set_version(version)).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `size` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_size(_grp: *mut crt_group_t, size: *mut u32) -> c_int {
+    if size.is_null() {
+        return DER_INVAL;
+    }
+    match uninit_or(group::size) {
+        Ok(n) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *size = n };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// A `d_rank_list_t` on the libc heap (what `d_rank_list_free` releases).
+fn rank_list(ranks: &[u32]) -> *mut d_rank_list_t {
+    // SAFETY: zeroed allocations filled below; free() releases both, as d_rank_list_free does.
+    unsafe {
+        let l = libc::calloc(1, std::mem::size_of::<d_rank_list_t>()) as *mut d_rank_list_t;
+        if l.is_null() {
+            return l;
+        }
+        if !ranks.is_empty() {
+            let r = libc::calloc(ranks.len(), 4) as *mut d_rank_t;
+            if r.is_null() {
+                libc::free(l as *mut libc::c_void);
+                return std::ptr::null_mut();
+            }
+            std::ptr::copy_nonoverlapping(ranks.as_ptr(), r, ranks.len());
+            (*l).rl_ranks = r;
+        }
+        (*l).rl_nr = ranks.len() as u32;
+        l
+    }
+}
+
+/// # Safety
+/// `list` is NULL or writable; the caller frees the list with `d_rank_list_free`.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_ranks_get(_group: *mut crt_group_t, list: *mut *mut d_rank_list_t) -> c_int {
+    if list.is_null() {
+        return DER_INVAL;
+    }
+    let l = rank_list(&group::ranks());
+    // SAFETY: checked non-NULL.
+    unsafe { *list = l };
+    if l.is_null() {
+        crate::transport::der::DER_NOMEM
+    } else {
+        0
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn crt_group_rank_remove(_group: *mut crt_group_t, rank: d_rank_t) -> c_int {
+    group::rank_remove(rank).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `uri` is NULL or writable; the caller frees the string.
+#[no_mangle]
+pub unsafe extern "C" fn crt_rank_uri_get(_grp: *mut crt_group_t, rank: d_rank_t, tag: c_int, uri: *mut *mut c_char) -> c_int {
+    if uri.is_null() {
+        return DER_INVAL;
+    }
+    if init::is_service() && group::self_rank() == Some(rank) {
+        // SAFETY: forwarded contract.
+        return unsafe { crate::capi::crt_self_uri_get(tag, uri) };
+    }
+    match group::uri(rank, tag as u32) {
+        Ok(s) => {
+            let c = std::ffi::CString::new(s).unwrap_or_default();
+            // SAFETY: a libc copy of the string, the caller's to free.
+            let p = unsafe { libc::strdup(c.as_ptr()) };
+            // SAFETY: checked non-NULL.
+            unsafe { *uri = p };
+            if p.is_null() {
+                crate::transport::der::DER_NOMEM
+            } else {
+                0
+            }
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `ranks` NULL or valid; `incarnations` and `uris` NULL or `ranks->rl_nr` entries.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs: *mut crt_context_t, _num_ctxs: c_int, ranks: *mut d_rank_list_t, incarnations: *mut u64, uris: *mut *mut c_char, op: crate::sys::crt_group_mod_op_t, version: u32) -> c_int {
+    let op = match op as u32 {
+        0 => group::ModOp::Replace,
+        1 => group::ModOp::Add,
+        2 => group::ModOp::Remove,
+        _ => return DER_INVAL,
+    };
+    // SAFETY: the contract.
+    let Some(rl) = (unsafe { ranks.as_ref() }) else { return DER_INVAL };
+    if rl.rl_nr == 0 || rl.rl_ranks.is_null() {
+        return DER_INVAL;
+    }
+    if op != group::ModOp::Remove && (uris.is_null() || incarnations.is_null()) {
+        return DER_INVAL;
+    }
+    let n = rl.rl_nr as usize;
+    let mut list = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: each array holds rl_nr entries (contract); the strings are C strings.
+        unsafe {
+            let rank = *rl.rl_ranks.add(i);
+            let inc = if incarnations.is_null() { 0 } else { *incarnations.add(i) };
+            let uri = if uris.is_null() || (*uris.add(i)).is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(*uris.add(i)).to_string_lossy().into_owned())
+            };
+            list.push((rank, inc, uri));
+        }
+    }
+    match group::primary_modify(op, &list, version) {
+        Err(e) => e,
+        Ok(res) => {
+            let cbs = init::event_cbs();
+            type Cb = unsafe extern "C" fn(d_rank_t, u64, crate::sys::crt_event_source, crate::sys::crt_event_type, *mut libc::c_void);
+            for cb in &cbs {
+                // SAFETY: registered crt_event_cb functions, with their arguments.
+                let f: Cb = unsafe { std::mem::transmute::<usize, Cb>(cb.func) };
+                for (rank, inc) in &res.added {
+                    // SAFETY: as above.
+                    unsafe { f(*rank, *inc, crate::sys::CRT_EVS_GRPMOD, crate::sys::CRT_EVT_ALIVE, cb.arg as *mut libc::c_void) };
+                }
+                for rank in &res.removed {
+                    // SAFETY: as above.
+                    unsafe { f(*rank, 0, crate::sys::CRT_EVS_GRPMOD, crate::sys::CRT_EVT_DEAD, cb.arg as *mut libc::c_void) };
+                }
+            }
+            0
+        }
+    }
 }

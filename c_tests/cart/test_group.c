@@ -1,0 +1,209 @@
+/*
+ * The primary group through libcart's exports: crt_rank_self_set, crt_group_size/ranks_get/
+ * rank/version, crt_group_primary_modify ADD/REMOVE/REPLACE with upstream's version rules
+ * (-DER_GRPVER below the minimum or when the version does not advance, and on a process with
+ * no self rank), the event callbacks a modification fires, crt_rank_uri_get (own contexts,
+ * added ranks, derived tag ports), crt_group_rank_remove, and an RPC to a removed rank.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <cart/api.h>
+
+struct ev {
+	d_rank_t             rank;
+	uint64_t             inc;
+	enum crt_event_source src;
+	enum crt_event_type  type;
+};
+static struct ev evs[16];
+static int       nev;
+
+static void
+ev_cb(d_rank_t rank, uint64_t inc, enum crt_event_source src, enum crt_event_type type, void *arg)
+{
+	assert_ptr_equal(arg, evs);
+	if (nev < 16)
+		evs[nev++] = (struct ev){rank, inc, src, type};
+}
+
+static void
+check_ranks(const d_rank_t *want, uint32_t n)
+{
+	d_rank_list_t *l = NULL;
+	uint32_t       size, i;
+
+	assert_int_equal(crt_group_size(NULL, &size), 0);
+	assert_int_equal(size, n);
+	assert_int_equal(crt_group_ranks_get(NULL, &l), 0);
+	assert_int_equal(l->rl_nr, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(l->rl_ranks[i], want[i]);
+	/* what d_rank_list_free does (libgurt does not export it yet) */
+	free(l->rl_ranks);
+	free(l);
+}
+
+static int cb_rc, cb_done;
+
+static void
+rpc_cb(const struct crt_cb_info *info)
+{
+	cb_rc   = info->cci_rc;
+	cb_done = 1;
+}
+
+static struct crt_proto_rpc_format prf[1] = {{.prf_req_fmt = NULL}};
+static struct crt_proto_format     cpf    = {
+    .cpf_name = "grp", .cpf_ver = 1, .cpf_count = 1, .cpf_prf = prf, .cpf_base = 0x44000000};
+
+static void
+test_primary(void **state)
+{
+	crt_context_t  ctx;
+	d_rank_t       r12[]  = {1, 2};
+	d_rank_t       r023[] = {0, 2, 3};
+	d_rank_t       r3[]   = {3};
+	uint64_t       inc[]  = {11, 12, 13};
+	char          *uris[] = {"ofi+tcp://127.0.0.1:7100", "ofi+tcp://127.0.0.1:7200",
+				 "ofi+tcp://127.0.0.1:7300"};
+	char          *uris023[3];
+	d_rank_list_t  l;
+	char          *uri, *self;
+	uint32_t       v;
+	d_rank_t       rank;
+	crt_endpoint_t ep = {.ep_grp = NULL, .ep_rank = 2, .ep_tag = 0};
+	crt_rpc_t     *rpc;
+	char           port[16];
+
+	(void)state;
+	setenv("D_PROVIDER", "ofi+tcp", 1);
+	setenv("D_INTERFACE", "lo", 1);
+	snprintf(port, sizeof(port), "%d", 24000 + getpid() % 20000);
+	setenv("D_PORT", port, 1);
+	assert_int_equal(crt_group_size(NULL, &v), -DER_UNINIT);
+	assert_int_equal(crt_init("grp_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE), 0);
+	assert_int_equal(crt_context_create(&ctx), 0);
+	assert_int_equal(crt_proto_register(&cpf), 0);
+	assert_int_equal(crt_register_event_cb(ev_cb, evs), 0);
+
+	/* before a self rank: no minimum version, so no modification */
+	l.rl_ranks = r12;
+	l.rl_nr    = 2;
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris,
+						  CRT_GROUP_MOD_OP_ADD, 5),
+			 -DER_GRPVER);
+	assert_int_equal(crt_rank_self_set(CRT_NO_RANK, 1), -DER_INVAL);
+	assert_int_equal(crt_rank_self_set(0, 0), -DER_INVAL);
+	assert_int_equal(crt_rank_self_set(0, 2), 0);
+	assert_int_equal(crt_rank_self_set(1, 2), -DER_INVAL); /* only once */
+	assert_int_equal(crt_group_rank(NULL, &rank), 0);
+	assert_int_equal(rank, 0);
+	check_ranks((d_rank_t[]){0}, 1);
+
+	/* own URI through the group: the context's */
+	assert_int_equal(crt_rank_uri_get(NULL, 0, 0, &uri), 0);
+	assert_int_equal(crt_context_uri_get(ctx, &self), 0);
+	assert_string_equal(uri, self);
+	free(uri);
+	free(self);
+
+	/* ADD: stale versions refused */
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris,
+						  CRT_GROUP_MOD_OP_ADD, 1),
+			 -DER_GRPVER); /* below the minimum */
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, NULL,
+						  CRT_GROUP_MOD_OP_ADD, 2),
+			 -DER_INVAL); /* adding needs URIs */
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris,
+						  (crt_group_mod_op_t)7, 2),
+			 -DER_INVAL);
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris,
+						  CRT_GROUP_MOD_OP_ADD, 2),
+			 0);
+	assert_int_equal(crt_group_version(NULL, &v), 0);
+	assert_int_equal(v, 2);
+	check_ranks((d_rank_t[]){0, 1, 2}, 3);
+	assert_int_equal(nev, 2);
+	assert_int_equal(evs[0].rank, 1);
+	assert_int_equal(evs[0].inc, 11);
+	assert_int_equal(evs[0].src, CRT_EVS_GRPMOD);
+	assert_int_equal(evs[0].type, CRT_EVT_ALIVE);
+	assert_int_equal(evs[1].rank, 2);
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris,
+						  CRT_GROUP_MOD_OP_ADD, 2),
+			 -DER_GRPVER); /* the same version again */
+	assert_int_equal(crt_rank_uri_get(NULL, 2, 3, &uri), 0);
+	assert_string_equal(uri, "ofi+tcp://127.0.0.1:7203"); /* tag 3: port + 3 */
+	free(uri);
+
+	/* REPLACE {0, 2, 3}: 3 comes, 1 goes */
+	nev        = 0;
+	uris023[0] = uris[0];
+	uris023[1] = uris[1];
+	uris023[2] = uris[2];
+	l.rl_ranks = r023;
+	l.rl_nr    = 3;
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris023,
+						  CRT_GROUP_MOD_OP_REPLACE, 3),
+			 0);
+	check_ranks((d_rank_t[]){0, 2, 3}, 3);
+	assert_int_equal(nev, 2);
+	assert_int_equal(evs[0].rank, 3);
+	assert_int_equal(evs[0].type, CRT_EVT_ALIVE);
+	assert_int_equal(evs[1].rank, 1);
+	assert_int_equal(evs[1].type, CRT_EVT_DEAD);
+	assert_int_equal(crt_rank_uri_get(NULL, 1, 0, &uri), -DER_OOG);
+
+	/* REMOVE {3} (URIs not needed) */
+	nev        = 0;
+	l.rl_ranks = r3;
+	l.rl_nr    = 1;
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, NULL, NULL,
+						  CRT_GROUP_MOD_OP_REMOVE, 3),
+			 -DER_GRPVER);
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, NULL, NULL,
+						  CRT_GROUP_MOD_OP_REMOVE, 4),
+			 0);
+	check_ranks((d_rank_t[]){0, 2}, 2);
+	assert_int_equal(nev, 1);
+	assert_int_equal(evs[0].type, CRT_EVT_DEAD);
+	l.rl_nr = 0;
+	assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &l, NULL, NULL,
+						  CRT_GROUP_MOD_OP_REMOVE, 5),
+			 -DER_INVAL);
+
+	/* crt_group_version_set, crt_group_rank_remove, and an RPC to the removed rank */
+	assert_int_equal(crt_group_version_set(NULL, 9), 0);
+	assert_int_equal(crt_group_version(NULL, &v), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(crt_group_rank_remove(NULL, 2), 0);
+	assert_int_equal(crt_group_rank_remove(NULL, 2), -DER_OOG);
+	check_ranks((d_rank_t[]){0}, 1);
+	assert_int_equal(crt_req_create(ctx, &ep, CRT_PROTO_OPC(0x44000000, 1, 0), &rpc), 0);
+	assert_int_equal(crt_req_send(rpc, rpc_cb, NULL), 0);
+	assert_int_equal(cb_done, 1);
+	assert_int_equal(cb_rc, -DER_OOG);
+
+	assert_int_equal(crt_unregister_event_cb(ev_cb, evs), 0);
+	assert_int_equal(crt_context_destroy(ctx, 0), 0);
+	assert_int_equal(crt_finalize(), 0);
+	unsetenv("D_PORT");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_primary),
+	};
+
+	return cmocka_run_group_tests_name("cart_group", tests, NULL, NULL);
+}
