@@ -1,12 +1,14 @@
-//! Transport benchmark over ofi+tcp on `lo`, client here and server in a second process (the
+//! Transport benchmark over ofi+tcp on `lo` (and optionally ofi+shm), client here and server in a second process (the
 //! cart_transport_peer binary), like upstream's self_test between two processes:
 //! - request/response rate with 1 and 16 in flight, request bodies 0 B .. 1 MiB and empty
 //!   replies, plus the same with the reply echoing the body;
 //! - latency (median and 99th percentile) with 1 in flight;
 //! - 1 MiB bulk bandwidth (the server pulls 1 MiB from the client with RMA read per request),
 //!   1 and 16 in flight.
+//!
 //! Each rate is the median of 5 runs. `cargo bench -p cart`; CART_BENCH_SECS sets the length
-//! of one run (default 0.3 s), CART_BENCH_SIZES a comma-separated list of message sizes.
+//! of one run (default 0.3 s), CART_BENCH_SIZES a comma-separated list of message sizes,
+//! CART_BENCH_PROVIDERS the providers (default `ofi+tcp`; `ofi+tcp,ofi+shm` adds shm).
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -61,14 +63,21 @@ fn main() {
     }
     let scale: f64 = std::env::var("CART_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
     let dur = Duration::from_secs_f64(scale);
-    let srv = ProcServer::start(PEER, "ofi+tcp", &[]);
-    let mut ep = open(Provider::OfiTcp);
+    let providers = std::env::var("CART_BENCH_PROVIDERS").unwrap_or_else(|_| "ofi+tcp".into());
+    for p in providers.split(',') {
+        bench(Provider::parse(p).expect("provider"), dur);
+    }
+}
+
+fn bench(provider: Provider, dur: Duration) {
+    let srv = ProcServer::start(PEER, provider.as_str(), &[]);
+    let mut ep = open(provider);
     let peer = ep.lookup(&srv.uri).unwrap();
     // warm up the connection
     for _ in 0..200 {
         call(&mut ep, peer, OPC_SINK, Vec::new(), Duration::from_secs(5)).unwrap();
     }
-    println!("cart transport over ofi+tcp on lo (server in a second process); medians of 5 runs");
+    println!("cart transport over {provider}{} (server in a second process); medians of 5 runs", if provider.is_inet() { " on lo" } else { "" });
     println!("{:>9} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12}", "size", "reply", "rpc/s x1", "rpc/s x16", "MB/s x16", "lat p50 us", "lat p99 us");
     let sizes: Vec<usize> = match std::env::var("CART_BENCH_SIZES") {
         Ok(v) => v.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect(),

@@ -118,6 +118,33 @@ fn bulk_local_side(ep: &mut Endpoint) {
     // zero-length transfer completes at once
     let op = ep.bulk_transfer(BulkOp::Get, Some(me), &da, 0, b, 0, 0, 0u64).unwrap();
     assert_eq!(wait_op(ep, op).unwrap(), Vec::<u8>::new());
+    // abort: the transfer completes at once with -DER_CANCELED (callback), and the handle's
+    // memory stays busy until the RMAs already posted are done
+    let aborted = Arc::new(AtomicUsize::new(0));
+    let flag = aborted.clone();
+    let op = ep
+        .bulk_transfer(
+            BulkOp::Get,
+            Some(me),
+            &da,
+            0,
+            b,
+            0,
+            1 << 21,
+            Notify::callback(move |c| {
+                assert_eq!(c.result.unwrap_err().der(), der::DER_CANCELED);
+                flag.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap();
+    ep.cancel(op).unwrap();
+    assert_eq!(aborted.load(Ordering::SeqCst), 1);
+    let start = Instant::now();
+    while ep.bulk_segments(b).is_err() {
+        assert!(start.elapsed() < T, "aborted transfer never released its memory");
+        ep.progress(Duration::from_millis(10)).unwrap();
+    }
+    assert_eq!(ep.in_flight(), 0);
     assert_eq!(ep.bulk_transfer(BulkOp::Get, Some(me), &da, 1, b, 0, 1 << 21, 0u64).unwrap_err(), Error::Overflow);
     assert!(matches!(ep.bulk_transfer(BulkOp::Get, None, &da, 0, b, 0, 1, 0u64), Err(Error::InvalidArg(_))));
     ep.bulk_free(a).unwrap();
@@ -151,6 +178,7 @@ fn many_in_flight(ep: &mut Endpoint, uri: &str) {
         ep.progress(Duration::from_millis(200)).unwrap();
     }
     assert_eq!(ep.in_flight(), 0);
+    assert!(ep.flush(T).unwrap());
 }
 
 /// A peer that never answers: the request times out (-DER_TIMEDOUT); an error status; cancel.
@@ -196,6 +224,15 @@ fn in_process(provider: Provider) {
     many_in_flight(&mut ep, &srv.uri);
     failures(&mut ep, &srv.uri);
     srv.stop(&mut ep);
+}
+
+#[test]
+fn endpoint_is_send() {
+    fn send<T: Send>(_: &T) {}
+    let ep = open(Provider::OfiTcp);
+    send(&ep);
+    let ep = std::thread::spawn(move || ep).join().unwrap();
+    assert!(ep.uri().starts_with("ofi+tcp://"));
 }
 
 #[test]
@@ -275,6 +312,12 @@ fn context_ports_and_config() {
     assert_eq!(e.der(), der::DER_INVAL);
     let e = Endpoint::open(&tcp_config(false), &EndpointOptions { eager_size: 10, ..Default::default() }).unwrap_err();
     assert_eq!(e.der(), der::DER_INVAL);
+    // D_DOMAIN: the libfabric domain, for tcp the interface's name
+    let mut dom = tcp_config(false);
+    dom.domains = vec!["lo".into()];
+    assert!(Endpoint::open(&dom, &EndpointOptions::default()).unwrap().uri().starts_with("ofi+tcp://127.0.0.1:"));
+    dom.domains = vec!["no-such-domain".into()];
+    assert_eq!(Endpoint::open(&dom, &EndpointOptions::default()).unwrap_err().der(), der::DER_HG);
     // from the environment-style variables
     let c = NetConfig::from_vars(false, |k| match k {
         "D_PROVIDER" => Some("ofi+tcp".into()),
@@ -358,8 +401,9 @@ fn cpu_time() -> Duration {
 fn drop_with_operations_in_flight() {
     let mut srv = open(Provider::OfiTcp);
     let mut ep = open(Provider::OfiTcp);
-    let peer = ep.lookup(&srv.uri().to_owned()).unwrap();
-    let me = ep.lookup(&ep.uri().to_owned()).unwrap();
+    let peer = ep.lookup(srv.uri()).unwrap();
+    let me_uri = ep.uri().to_owned();
+    let me = ep.lookup(&me_uri).unwrap();
     for i in 0..20 {
         ep.send_request(peer, OPC_SILENT, vec![i as u8; if i % 2 == 0 { 10 } else { 500_000 }], None, 0u64).unwrap();
     }
@@ -375,6 +419,7 @@ fn drop_with_operations_in_flight() {
         srv.progress(Duration::from_millis(5)).unwrap();
     }
     assert!(ep.in_flight() >= 20);
+    assert!(!ep.flush(Duration::from_millis(50)).unwrap(), "silent requests cannot flush");
     drop(ep);
     // the server survives its peer going away
     for _ in 0..5 {

@@ -223,6 +223,8 @@ pub struct Endpoint {
     done: Vec<Done<Lf>>,
     next_id: u64,
     delivered: usize,
+    /// Responses and acknowledgements posted and not completed.
+    quiet_sends: usize,
     // Last: dropped after the maps (Net's Drop closes the libfabric endpoint before freeing
     // the posted operations; Regions keep their domain open until their MRs are closed).
     net: Net<Lf>,
@@ -287,6 +289,7 @@ impl Endpoint {
             done: Vec::new(),
             next_id: 1,
             delivered: 0,
+            quiet_sends: 0,
             net,
         };
         for _ in 0..opts.recv_depth.max(1) {
@@ -374,13 +377,18 @@ impl Endpoint {
     }
 
     fn post_send(&mut self, dest: u64, tag: u64, buf: Vec<u8>, lf: Lf) -> Result<()> {
+        let quiet = matches!(lf, Lf::Send(SendOwner::Quiet));
+        self.quiet_sends += quiet as usize;
         match self.net.tsend(dest, tag, buf, lf) {
             Ok(_) => Ok(()),
             Err(e) if e.err.is_again() => {
                 self.backlog.push_back(Retry::Send { dest, tag, buf: e.buf.unwrap_or_default(), lf: e.user });
                 Ok(())
             }
-            Err(e) => Err(fab("fi_tsend")(e)),
+            Err(e) => {
+                self.quiet_sends -= quiet as usize;
+                Err(fab("fi_tsend")(e))
+            }
         }
     }
 
@@ -665,21 +673,49 @@ impl Endpoint {
 
     // ---- progress --------------------------------------------------------------------
 
+    /// Progresses until nothing is in flight any more: no open operation, no response or
+    /// acknowledgement being sent, no rendezvous copy a peer may still pull, no deferred post
+    /// (upstream's crt_context_flush). Returns whether it
+    /// got there within `timeout`.
+    pub fn flush(&mut self, timeout: Duration) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.poll_once()?;
+            if self.ops.is_empty()
+                && self.rndv_out.is_empty()
+                && self.rndv_in.is_empty()
+                && self.backlog.is_empty()
+                && self.quiet_sends == 0
+            {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            self.net.wait((deadline - now).min(Duration::from_millis(1)), Duration::MAX);
+        }
+    }
+
     /// Pops the next queued event.
     pub fn next_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
-    /// Makes progress for at most `timeout`: returns as soon as something was delivered (an
-    /// event queued or a callback run) with how many, or `Ok(0)` when the time ran out
-    /// (upstream's crt_progress turns that into -DER_TIMEDOUT). Blocks on the wait fd.
+    /// Makes progress for at most `timeout`, blocking on the wait fd. Returns as soon as there
+    /// is something for the caller: `Ok(n)`, `n` > 0 being the larger of the deliveries made by
+    /// this call (events queued, callbacks run) and the events waiting in the queue; or `Ok(0)`
+    /// when the time ran out with nothing to report (upstream's crt_progress turns that into
+    /// -DER_TIMEDOUT).
     pub fn progress(&mut self, timeout: Duration) -> Result<usize> {
         let start = self.delivered;
-        let deadline = Instant::now() + timeout;
+        let began = Instant::now();
+        let deadline = began + timeout;
         loop {
             self.poll_once()?;
-            if self.delivered != start {
-                return Ok(self.delivered - start);
+            let n = (self.delivered - start).max(self.events.len());
+            if n > 0 {
+                return Ok(n);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -693,7 +729,7 @@ impl Endpoint {
                 // Posts wait for a connection or for queue space: look again soon.
                 until = until.min(now + Duration::from_micros(500));
             }
-            self.net.wait(until.saturating_duration_since(now));
+            self.net.wait(until.saturating_duration_since(now), now - began);
         }
     }
 
@@ -796,7 +832,8 @@ impl Endpoint {
                 }
                 self.fail_rndv_piece(id);
             }
-            Lf::Pool | Lf::Send(SendOwner::Quiet) => {}
+            Lf::Send(SendOwner::Quiet) => self.quiet_sends -= 1,
+            Lf::Pool => {}
         }
     }
 
@@ -884,6 +921,7 @@ impl Endpoint {
                 }
             }
             Lf::Send(owner) => match (owner, d.status) {
+                (SendOwner::Quiet, _) => self.quiet_sends -= 1,
                 (SendOwner::Request(id), Err(e)) => self.finish(id, Err(Error::fabric("fi_tsend", e))),
                 (SendOwner::OneWay(id), st) => self.finish(id, st.map(|_| Vec::new()).map_err(|e| Error::fabric("fi_tsend", e))),
                 _ => {}

@@ -30,6 +30,9 @@ pub const FI_ADDR_UNSPEC: u64 = u64::MAX;
 /// registrations are visible process-wide).
 static NEXT_MR_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// How long a provider without a wait fd is polled without sleeping.
+const POLL_SPIN: Duration = Duration::from_micros(200);
+
 /// The libfabric API version the transport is written against (Debian's 1.17).
 const API_VERSION: u32 = sys::FI_VERSION(1, 17);
 
@@ -337,7 +340,21 @@ impl<U> Net<U> {
                 &mut info_p,
             ))?;
             let info = Info(info_p);
-            let inf = &mut *info.0;
+            // Some providers (rxm) do not filter on the domain name: pick the matching entry.
+            let mut chosen = info.0;
+            if let Some(d) = h.domain {
+                while !chosen.is_null() {
+                    let name = (*(*chosen).domain_attr).name;
+                    if !name.is_null() && CStr::from_ptr(name).to_bytes() == d.as_bytes() {
+                        break;
+                    }
+                    chosen = (*chosen).next;
+                }
+                if chosen.is_null() {
+                    return Err(FiErr(libc::ENODATA));
+                }
+            }
+            let inf = &mut *chosen;
             // Without FI_MR_VIRT_ADDR, RMA addresses are offsets into the registered buffer.
             let virt_addr = ((*inf.domain_attr).mr_mode as u32 & sys::FI_MR_VIRT_ADDR) != 0;
             let max_msg = (*inf.ep_attr).max_msg_size;
@@ -347,7 +364,7 @@ impl<U> Net<U> {
             check(sys::fi_fabric(inf.fabric_attr, &mut fab, ptr::null_mut()))?;
             let fabric = Arc::new(FabricH(fab));
             let mut dom: *mut sys::fid_domain = ptr::null_mut();
-            check(sys::fi_domain(fab, info.0, &mut dom, ptr::null_mut()))?;
+            check(sys::fi_domain(fab, chosen, &mut dom, ptr::null_mut()))?;
             let domain = Arc::new(DomainH { ptr: dom, _fabric: fabric.clone() });
 
             let mut net = Net {
@@ -393,7 +410,7 @@ impl<U> Net<U> {
             let mut av_attr: sys::fi_av_attr = std::mem::zeroed();
             av_attr.type_ = sys::fi_av_type_FI_AV_TABLE;
             check(sys::fi_av_open(dom, &mut av_attr, &mut net.av, ptr::null_mut()))?;
-            check(sys::fi_endpoint(dom, info.0, &mut net.ep, ptr::null_mut()))?;
+            check(sys::fi_endpoint(dom, chosen, &mut net.ep, ptr::null_mut()))?;
             check(sys::fi_ep_bind(net.ep, &mut (*net.cq).fid, (sys::FI_TRANSMIT | sys::FI_RECV) as u64))?;
             check(sys::fi_ep_bind(net.ep, &mut (*net.av).fid, 0))?;
             check(sys::fi_enable(net.ep))?;
@@ -521,7 +538,7 @@ impl<U> Net<U> {
     /// Asks the provider to cancel a posted operation; its box stays until the (error)
     /// completion comes back.
     pub fn cancel(&mut self, key: OpKey) -> bool {
-        if self.ops.get(&key.0).is_none_or(|op| op.seq != key.1) {
+        if self.ops.get(&key.0).map_or(true, |op| op.seq != key.1) {
             return false; // completed already (the address may hold a newer operation)
         }
         // SAFETY: the operation is still posted (in self.ops), so its context is valid.
@@ -572,8 +589,10 @@ impl<U> Net<U> {
     }
 
     /// Blocks until the CQ may have something or `timeout` passes: fi_trywait then poll(2) on
-    /// the wait fd; providers without one are polled after a short sleep.
-    pub fn wait(&mut self, timeout: Duration) {
+    /// the wait fd. Providers without one (shm) are polled: during the first POLL_SPIN of
+    /// idleness (`idle`) the thread only yields, so a quick answer is seen at once, then it
+    /// sleeps 50 us between polls.
+    pub fn wait(&mut self, timeout: Duration, idle: Duration) {
         if timeout.is_zero() {
             return;
         }
@@ -593,6 +612,7 @@ impl<U> Net<U> {
                 // SAFETY: pfd is a valid pollfd array of length 1.
                 unsafe { libc::poll(&mut pfd, 1, ms) };
             }
+            None if idle < POLL_SPIN => std::thread::yield_now(),
             None => std::thread::sleep(timeout.min(Duration::from_micros(50))),
         }
     }

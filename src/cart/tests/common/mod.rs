@@ -91,6 +91,8 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
     let mut stop_at: Option<Instant> = None;
     while start.elapsed() < max {
         if stop_at.is_some_and(|t| Instant::now() >= t) {
+            // the shutdown reply (and any rendezvous copies) must have left before we go
+            let _ = ep.flush(Duration::from_secs(2));
             break;
         }
         ep.progress(Duration::from_millis(50)).expect("server progress");
@@ -149,7 +151,7 @@ pub fn serve(ep: &mut Endpoint, max: Duration) {
                         }
                         OPC_SHUTDOWN => {
                             ep.respond(tok.unwrap(), Vec::new()).unwrap();
-                            stop_at = Some(Instant::now() + Duration::from_millis(200));
+                            stop_at = Some(Instant::now());
                         }
                         _ => {
                             if let Some(t) = tok {
