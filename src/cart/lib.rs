@@ -41,6 +41,9 @@ pub mod protocol_info;
 /// The serialisation core of `crt_proc_*` (upstream `crt_hg_proc.c`).
 pub mod proc;
 
+/// Tree topologies for collective RPCs (upstream `crt_tree*.c`).
+pub mod tree;
+
 /// SWIM membership, transport independent (upstream `swim/swim.c`).
 pub mod swim;
 
