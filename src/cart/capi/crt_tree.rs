@@ -191,7 +191,7 @@ pub unsafe extern "C" fn crt_tree_get_children(_grp_priv: *mut crt_grp_priv, grp
         unsafe { *ver_match = grp_ver == current };
         Some((grp_ver, current))
     };
-    if children_rank_list.is_null() && version.is_none_or(|(a, c)| a == c) {
+    if children_rank_list.is_null() && version.map_or(true, |(a, c)| a == c) {
         return DER_INVAL;
     }
     // SAFETY: forwarded contract.
