@@ -172,7 +172,7 @@ pub unsafe extern "C" fn crt_rank_uri_get(_grp: *mut crt_group_t, rank: d_rank_t
 /// `ranks` NULL or valid; `incarnations` and `uris` NULL or `ranks->rl_nr` entries.
 #[no_mangle]
 pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs: *mut crt_context_t, _num_ctxs: c_int, ranks: *mut d_rank_list_t, incarnations: *mut u64, uris: *mut *mut c_char, op: crate::sys::crt_group_mod_op_t, version: u32) -> c_int {
-    let op = match op as u32 {
+    let op = match op {
         0 => group::ModOp::Replace,
         1 => group::ModOp::Add,
         2 => group::ModOp::Remove,
