@@ -238,7 +238,8 @@ rpc_task(crt_context_t *ctx, void *hdlr_arg, void (*hdlr)(void *), void *arg)
 	return 0;
 }
 
-static int port_base;
+static int  port_base;
+static char attach_dir[] = "/tmp/cart_test_rpc.XXXXXX";
 
 static int
 server(void)
@@ -257,6 +258,9 @@ server(void)
 		return 12;
 	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 13;
+	/* publish the group for clients (CRT_ATTACH_INFO_PATH) */
+	if (crt_group_config_save(NULL, true) != 0)
+		return 16;
 	while (!stop) {
 		crt_progress(ctx[0], 1000);
 		crt_progress(ctx[1], 1000);
@@ -268,6 +272,8 @@ server(void)
 	}
 	for (i = 0; i < nheld; i++)
 		crt_req_decref(held[i]);
+	if (crt_group_config_remove(NULL) != 0)
+		return 17;
 	if (crt_context_destroy(ctx[0], 1) != 0 || crt_context_destroy(ctx[1], 1) != 0)
 		return 14;
 	return crt_finalize() == 0 ? 0 : 15;
@@ -303,6 +309,7 @@ is_done(void *arg)
 }
 
 static crt_context_t cctx;
+static crt_group_t  *srv_grp; /* attached through the server's saved config */
 
 static double
 now_s(void)
@@ -344,7 +351,7 @@ wait_result(struct result *r)
 static void
 echo_to(uint32_t tag, size_t iov_len, struct result *r)
 {
-	crt_endpoint_t  ep = {.ep_grp = NULL, .ep_rank = 0, .ep_tag = tag};
+	crt_endpoint_t  ep = {.ep_grp = srv_grp, .ep_rank = 0, .ep_tag = tag};
 	crt_rpc_t      *rpc;
 	struct echo_in *in;
 	unsigned char  *buf = malloc(iov_len ? iov_len : 1);
@@ -384,6 +391,8 @@ test_rpcs(void **state)
 	(void)state;
 	setenv("D_PROVIDER", "ofi+tcp", 1);
 	setenv("D_INTERFACE", "lo", 1);
+	assert_non_null(mkdtemp(attach_dir));
+	setenv("CRT_ATTACH_INFO_PATH", attach_dir, 1);
 	port_base = 22000 + (getpid() % 20000);
 	pid       = fork();
 	assert_true(pid >= 0);
@@ -400,6 +409,21 @@ test_rpcs(void **state)
 	assert_int_equal(crt_proto_register(&cpf), 0);
 	snprintf(uri, sizeof(uri), "ofi+tcp://127.0.0.1:%d", port_base);
 	assert_int_equal(crt_group_primary_rank_add(cctx, NULL, 0, uri), 0);
+	/* attach to the server's group once it has saved its config */
+	assert_int_equal(crt_group_attach("no_such_grp", &srv_grp), -DER_NONEXIST);
+	for (i = 0; i < 200; i++) {
+		if (crt_group_attach("rpc_srv", &srv_grp) == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_non_null(srv_grp);
+	assert_string_equal(srv_grp->cg_grpid, "rpc_srv");
+	{
+		uint32_t gsize = 0;
+
+		assert_int_equal(crt_group_size(srv_grp, &gsize), 0);
+		assert_int_equal(gsize, 1);
+	}
 	assert_int_equal(crt_group_rank(NULL, &rank), 0);
 	assert_int_equal(rank, CRT_NO_RANK);
 
@@ -641,8 +665,10 @@ test_rpcs(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(crt_group_detach(srv_grp), 0);
 	assert_int_equal(crt_context_destroy(cctx, 0), 0);
 	assert_int_equal(crt_finalize(), 0);
+	rmdir(attach_dir);
 	alarm(0);
 }
 

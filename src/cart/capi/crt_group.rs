@@ -80,11 +80,24 @@ pub extern "C" fn crt_group_version_set(_grp: *mut crt_group_t, version: u32) ->
 }
 
 /// # Safety
-/// `size` is NULL or writable.
+/// `grp` is NULL or a group handle; `size` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_size(_grp: *mut crt_group_t, size: *mut u32) -> c_int {
+pub unsafe extern "C" fn crt_group_size(grp: *mut crt_group_t, size: *mut u32) -> c_int {
     if size.is_null() {
         return DER_INVAL;
+    }
+    if !grp.is_null() {
+        // SAFETY: a group handle of this library (contract).
+        if let Some(n) = unsafe { group_name(grp) }.filter(|n| Some(n) != primary_grpid().as_ref()) {
+            return match group::attached_size(&n) {
+                Some(v) => {
+                    // SAFETY: checked non-NULL.
+                    unsafe { *size = v };
+                    0
+                }
+                None => DER_INVAL,
+            };
+        }
     }
     match uninit_or(group::size) {
         Ok(n) => {
@@ -221,4 +234,109 @@ pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs:
             0
         }
     }
+}
+
+/// What `crt_group_attach` returns: the public group struct first (`cg_grpid`), then the
+/// name it points to.
+#[repr(C)]
+struct GroupHandle {
+    pub_: crt_group_t,
+    name: std::ffi::CString,
+}
+
+fn primary_grpid() -> Option<String> {
+    init::settings().ok().map(|s| s.grpid)
+}
+
+/// The name of a group handle (NULL: the primary group).
+///
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+unsafe fn group_name(grp: *mut crt_group_t) -> Option<String> {
+    if grp.is_null() {
+        return primary_grpid();
+    }
+    // SAFETY: the contract: cg_grpid is the handle's C string.
+    unsafe { (*grp).cg_grpid.as_ref().map(|c| CStr::from_ptr(c).to_string_lossy().into_owned()) }
+}
+
+/// # Safety
+/// `path` is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_path_set(path: *const c_char) -> c_int {
+    if path.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let p = unsafe { CStr::from_ptr(path) }.to_string_lossy();
+    group::config_path_set(&p).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_save(grp: *mut crt_group_t, forall: bool) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: the contract.
+    let name = unsafe { group_name(grp) };
+    if !init::is_service() || name != primary_grpid() {
+        return DER_INVAL;
+    }
+    let Some(ctx0) = init::context_lookup(0) else { return DER_INVAL };
+    group::config_save(&name.unwrap_or_default(), forall, ctx0.uri()).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_remove(grp: *mut crt_group_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { group_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => group::config_remove(&n).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `srv_grpid` is NULL or a C string; `attached_grp` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_attach(srv_grpid: *mut c_char, attached_grp: *mut *mut crt_group_t) -> c_int {
+    if srv_grpid.is_null() || attached_grp.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(srv_grpid) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    let name = id.to_string_lossy().into_owned();
+    if let Err(e) = group::attach(&name) {
+        return e;
+    }
+    let cname = std::ffi::CString::new(name).unwrap_or_default();
+    let mut h = Box::new(GroupHandle { pub_: crt_group_t { cg_grpid: std::ptr::null_mut() }, name: cname });
+    h.pub_.cg_grpid = h.name.as_ptr() as *mut c_char;
+    // SAFETY: checked non-NULL; the handle lives until crt_group_detach.
+    unsafe { *attached_grp = Box::into_raw(h) as *mut crt_group_t };
+    0
+}
+
+/// # Safety
+/// `attached_grp` is NULL or a handle from `crt_group_attach`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_detach(attached_grp: *mut crt_group_t) -> c_int {
+    if attached_grp.is_null() {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: the contract: a GroupHandle from crt_group_attach.
+    let h = unsafe { Box::from_raw(attached_grp as *mut GroupHandle) };
+    group::detach(&h.name.to_string_lossy()).err().unwrap_or(0)
 }
