@@ -392,3 +392,33 @@ mod config_tests {
         assert_eq!(config_path_set("/proc/self/status").unwrap_err(), DER_NOTDIR);
     }
 }
+
+/// `crt_group_view_create`: an empty group named `grpid` whose members are added with
+/// `crt_group_primary_rank_add` (a client's view of a server group).
+pub fn view_create(grpid: &str) {
+    ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashMap::new).entry(grpid.to_owned()).or_default();
+}
+
+/// Adds rank's tag-0 URI to an attached group or view.
+pub fn attached_rank_add(grpid: &str, rank: u32, uri: &str) -> Result<(), i32> {
+    Uri::parse(uri).map_err(|e| e.der())?;
+    let mut g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    let m = g.as_mut().and_then(|m| m.get_mut(grpid)).ok_or(der::DER_INVAL)?;
+    m.insert(rank, uri.to_owned());
+    Ok(())
+}
+
+/// The members of an attached group or view, ascending.
+pub fn attached_ranks(grpid: &str) -> Option<Vec<u32>> {
+    let g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    g.as_ref().and_then(|m| m.get(grpid)).map(|r| {
+        let mut v: Vec<u32> = r.keys().copied().collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Whether `grpid` names an attached group or view.
+pub fn is_attached(grpid: &str) -> bool {
+    ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|m| m.contains_key(grpid))
+}
