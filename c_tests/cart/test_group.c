@@ -192,6 +192,40 @@ test_primary(void **state)
 	assert_int_equal(cb_done, 1);
 	assert_int_equal(cb_rc, -DER_OOG);
 
+	/* lookup and views */
+	{
+		crt_group_t *pg = crt_group_lookup(NULL), *view = NULL;
+		uint32_t     vsize = 0;
+		d_rank_list_t *vl  = NULL;
+
+		assert_non_null(pg);
+		assert_string_equal(pg->cg_grpid, "grp_srv");
+		assert_ptr_equal(crt_group_lookup("grp_srv"), pg);
+		assert_null(crt_group_lookup("srv_view"));
+		assert_null(crt_group_lookup("bad;name"));
+		assert_int_equal(crt_group_view_create(NULL, &view), -DER_INVAL);
+		assert_int_equal(crt_group_view_create("srv_view", &view), 0);
+		assert_string_equal(view->cg_grpid, "srv_view");
+		assert_ptr_equal(crt_group_lookup("srv_view"), view);
+		assert_int_equal(crt_group_primary_rank_add(ctx, view, 5, "ofi+tcp://127.0.0.1:7500"), 0);
+		assert_int_equal(crt_group_primary_rank_add(ctx, view, 4, "ofi+tcp://127.0.0.1:7400"), 0);
+		assert_int_equal(crt_group_size(view, &vsize), 0);
+		assert_int_equal(vsize, 2);
+		assert_int_equal(crt_group_ranks_get(view, &vl), 0);
+		assert_int_equal(vl->rl_nr, 2);
+		assert_int_equal(vl->rl_ranks[0], 4);
+		assert_int_equal(vl->rl_ranks[1], 5);
+		free(vl->rl_ranks);
+		free(vl);
+		assert_int_equal(crt_rank_uri_get(view, 5, 2, &uri), 0);
+		assert_string_equal(uri, "ofi+tcp://127.0.0.1:7502");
+		free(uri);
+		assert_int_equal(crt_rank_uri_get(view, 6, 0, &uri), -DER_OOG);
+		check_ranks((d_rank_t[]){0}, 1); /* the primary is untouched */
+		assert_int_equal(crt_group_view_destroy(view), 0);
+		assert_null(crt_group_lookup("srv_view"));
+	}
+
 	assert_int_equal(crt_unregister_event_cb(ev_cb, evs), 0);
 	assert_int_equal(crt_context_destroy(ctx, 0), 0);
 	assert_int_equal(crt_finalize(), 0);

@@ -304,6 +304,10 @@ pub fn init(settings: Settings) -> Result<(), i32> {
         s.refcount += 1;
         return Ok(());
     }
+    if let Some(p) = &settings.attach_info_path {
+        // Upstream ignores a CRT_ATTACH_INFO_PATH it cannot use.
+        let _ = crate::group::config_path_set(p);
+    }
     *st = Some(State { settings, refcount: 1, contexts: Vec::new() });
     crate::internal::register();
     Ok(())
@@ -324,6 +328,7 @@ pub fn finalize() -> Result<(), i32> {
     *st = None;
     crate::register::clear();
     crate::group::clear();
+    crate::group::clear_attached();
     Ok(())
 }
 

@@ -286,7 +286,7 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
         st.cb = cb;
         st.cb_arg = arg as usize;
     }
-    if group::uri(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag).is_err() {
+    if target_uri(this).is_err() {
         complete(p, DER_OOG);
         return 0;
     }
@@ -323,8 +323,26 @@ pub fn cancel_queued(p: usize) {
 
 const DER_OOG: i32 = -1019;
 
+/// The address of the RPC's rank:tag in its group: the primary's (`ep_grp` NULL or the
+/// primary) or an attached group's.
+fn target_uri(this: &RpcPriv) -> Result<String, i32> {
+    let ep = &this.rpc.cr_ep;
+    if !ep.ep_grp.is_null() {
+        // SAFETY: a non-NULL ep_grp is a group handle of this library (crt_group_attach),
+        // whose name is a C string it owns.
+        let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
+        if let Some(n) = name {
+            let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
+            if n != primary {
+                return group::attached_uri(&n, ep.ep_rank, ep.ep_tag);
+            }
+        }
+    }
+    group::uri(ep.ep_rank, ep.ep_tag)
+}
+
 fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
-    let uri = group::uri(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag)?;
+    let uri = target_uri(this)?;
     let mut buf = vec![0u8; 4096];
     let input = match req_fmt(&this.info) {
         Some(fmt) => run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut buf, Op::Encode)?,
