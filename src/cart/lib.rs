@@ -44,6 +44,9 @@ pub mod proc;
 /// Tree topologies for collective RPCs (upstream `crt_tree*.c`).
 pub mod tree;
 
+/// Collective RPCs over the trees (upstream `crt_corpc.c`).
+pub mod corpc;
+
 /// SWIM membership, transport independent (upstream `swim/swim.c`).
 pub mod swim;
 

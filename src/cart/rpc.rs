@@ -161,6 +161,7 @@ impl RpcPriv {
         if this.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
+        crate::corpc::forget(p as usize);
         // SAFETY: last reference: nobody else can reach p; it came from Box::into_raw.
         let mut b = unsafe { Box::from_raw(p) };
         let st = b.state.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -216,6 +217,13 @@ impl RpcPriv {
 
     /// `crt_reply_send`: encodes the output and answers the request.
     pub fn reply_send(&self) -> Result<(), i32> {
+        if let Some(r) = crate::corpc::local_reply(self as *const RpcPriv as usize) {
+            return r;
+        }
+        self.reply_send_plain()
+    }
+
+    fn reply_send_plain(&self) -> Result<(), i32> {
         if !self.srv {
             return Err(der::DER_INVAL);
         }
@@ -246,6 +254,18 @@ impl RpcPriv {
     }
 }
 
+impl RpcPriv {
+    /// A collective node's reply to its parent once its subtree is done: the output, or `rc`.
+    pub fn reply_now(&self, rc: i32) -> Result<(), i32> {
+        if rc == 0 {
+            return self.reply_send_plain();
+        }
+        let token = lock(&self.state).token.take().ok_or(der::DER_INVAL)?;
+        lock(&self.state).replied = true;
+        self.ctx.endpoint().respond_error(token, rc).map_err(|e| e.der())
+    }
+}
+
 /// `crt_req_create`: -DER_UNREG for an opcode nobody registered.
 pub fn create(ctx: Arc<Context>, ep: Option<crt_endpoint_t>, opc: u32) -> Result<*mut RpcPriv, i32> {
     let info = register::lookup(opc).ok_or(DER_UNREG)?;
@@ -254,7 +274,7 @@ pub fn create(ctx: Arc<Context>, ep: Option<crt_endpoint_t>, opc: u32) -> Result
 }
 
 /// Calls the completion callback once with `rc`.
-fn complete(p: *mut RpcPriv, rc: i32) {
+pub(crate) fn complete(p: *mut RpcPriv, rc: i32) {
     // SAFETY: p holds the send's reference until the decref below.
     let this = unsafe { &*p };
     let (cb, arg) = {
@@ -285,6 +305,9 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
         let mut st = lock(&this.state);
         st.cb = cb;
         st.cb_arg = arg as usize;
+    }
+    if crate::corpc::is_root(p as usize) {
+        return crate::corpc::root_send(p as usize);
     }
     if target_uri(this).is_err() {
         complete(p, DER_OOG);
@@ -351,7 +374,10 @@ fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     let timeout = this.timeout();
     let mut body = Vec::with_capacity(HDR + input.len());
     body.extend_from_slice(&group::self_rank().unwrap_or(CRT_NO_RANK).to_le_bytes());
-    body.extend_from_slice(&timeout.to_le_bytes());
+    let co = crate::corpc::child_header(p as usize);
+    let flag = if co.is_some() { crate::corpc::WIRE_FLAG } else { 0 };
+    body.extend_from_slice(&(timeout | flag).to_le_bytes());
+    body.extend_from_slice(&co.unwrap_or_default());
     body.extend_from_slice(&input);
     let limit = (!this.info.no_timeout).then(|| Duration::from_secs(timeout as u64));
     let mut ep = this.ctx.endpoint();
@@ -407,7 +433,17 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         return reply_err(inc.reply, der::DER_PROTO);
     }
     let src_rank = u32::from_le_bytes(inc.body[0..4].try_into().unwrap_or_default());
-    let src_timeout = u32::from_le_bytes(inc.body[4..8].try_into().unwrap_or_default());
+    let mut src_timeout = u32::from_le_bytes(inc.body[4..8].try_into().unwrap_or_default());
+    let mut skip = HDR;
+    let mut co_hdr = None;
+    if src_timeout & crate::corpc::WIRE_FLAG != 0 {
+        src_timeout &= !crate::corpc::WIRE_FLAG;
+        let Some((h, n)) = crate::corpc::Header::decode(&inc.body[HDR..]) else {
+            return reply_err(inc.reply, der::DER_PROTO);
+        };
+        co_hdr = Some(h);
+        skip += n;
+    }
     let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: group::self_rank().unwrap_or(CRT_NO_RANK), ep_tag: ctx.idx() };
     let p = RpcPriv::alloc(ctx.clone(), info, true, ep);
     // SAFETY: p was just allocated with one reference, owned here.
@@ -416,7 +452,7 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
     let mut body = inc.body;
     let decoded = match req_fmt(&info) {
         Some(fmt) if fmt.crf_proc_in.is_some() && !this.rpc.cr_input.is_null() => {
-            let r = run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut body[HDR..], Op::Decode);
+            let r = run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut body[skip..], Op::Decode);
             Some(r)
         }
         _ => None,
@@ -435,6 +471,9 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         reply_err(tok, rc);
         // SAFETY: drops the reference taken at allocation.
         return unsafe { RpcPriv::decref(p) };
+    }
+    if let Some(h) = co_hdr {
+        crate::corpc::server_start(p as usize, h);
     }
     if info.handler == 0 {
         let tok = lock(&this.state).token.take();

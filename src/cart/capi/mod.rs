@@ -4,6 +4,7 @@
 
 mod crt_bulk;
 mod crt_context;
+mod crt_corpc;
 mod crt_group;
 mod crt_hg_proc;
 mod crt_init;
@@ -14,6 +15,7 @@ mod swim;
 
 pub use crt_bulk::*;
 pub use crt_context::*;
+pub use crt_corpc::*;
 pub use crt_group::*;
 pub use crt_hg_proc::*;
 pub use crt_init::*;
