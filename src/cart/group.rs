@@ -144,6 +144,10 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
         res.removed.push(r);
     }
     b.version = version;
+    drop(g);
+    for r in &res.removed {
+        crate::secondary::primary_removed(*r);
+    }
     Ok(res)
 }
 
@@ -156,6 +160,8 @@ pub fn rank_remove(rank: u32) -> Result<(), i32> {
         return Err(DER_OOG_);
     }
     b.uris.retain(|(r, _), _| *r != rank);
+    drop(g);
+    crate::secondary::primary_removed(rank);
     Ok(())
 }
 
