@@ -264,7 +264,11 @@ fn forward(p: usize) {
         }
     });
     let wire = hdr.encode();
-    let timeout = this.timeout();
+    // Children get the timeout the request came with (upstream: the parent's deadline).
+    let timeout = match this.src_timeout() {
+        Ok(t) if t > 0 => t,
+        _ => this.timeout(),
+    };
     for (i, &k) in kids.iter().enumerate() {
         let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: k, ep_tag: this.rpc.cr_ep.ep_tag };
         let c = match rpc::create(this.context().clone(), Some(ep), this.info().opc) {
