@@ -210,11 +210,14 @@ fn start_node(p: usize) {
         maybe_finish(p);
         return;
     }
-    // The root runs its handler on the root RPC itself, as upstream.
+    // The root runs its handler on the root RPC itself, as upstream, through the context's
+    // RPC task if it has one; if the task refuses, that is the local part's error.
     // SAFETY: p is live: the send's reference is held until the collective completes.
-    unsafe {
-        (*(p as *const RpcPriv)).addref();
-        rpc::handle_rpc(p as *mut c_void);
+    unsafe { (*(p as *const RpcPriv)).addref() };
+    let rc = rpc::run_local(p as *mut RpcPriv);
+    if rc != 0 {
+        fail(p, rc);
+        let _ = local_reply(p);
     }
 }
 
