@@ -214,7 +214,8 @@ fn start_node(p: usize) {
     // RPC task if it has one; if the task refuses, that is the local part's error.
     // SAFETY: p is live: the send's reference is held until the collective completes.
     unsafe { (*(p as *const RpcPriv)).addref() };
-    let rc = rpc::run_local(p as *mut RpcPriv);
+    // SAFETY: the reference just taken goes to run_local.
+    let rc = unsafe { rpc::run_local(p as *mut RpcPriv) };
     if rc != 0 {
         fail(p, rc);
         let _ = local_reply(p);

@@ -598,7 +598,10 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
 /// `crt_rpc_common_hdlr`), through the context's RPC task when one is registered, as for an
 /// incoming request. `p` carries one reference for the handler; when the task refuses (its
 /// error is returned) the handler never runs and the reference is dropped here.
-pub fn run_local(p: *mut RpcPriv) -> i32 {
+///
+/// # Safety
+/// `p` is a live RPC of this library holding the reference given to this call.
+pub unsafe fn run_local(p: *mut RpcPriv) -> i32 {
     // SAFETY: p holds the reference given to this call.
     let ctx = unsafe { (*p).ctx.clone() };
     match ctx.rpc_task() {
