@@ -70,6 +70,8 @@ sum_hdlr(crt_rpc_t *rpc)
 	out->s_rc    = 0;
 	if (in->s_fail_rank == r)
 		out->s_rc = -DER_MISC;
+	if (in->s_fail_rank == r + 100)
+		_exit(0); /* dies in the middle of the collective */
 	crt_reply_send(rpc);
 }
 
@@ -484,6 +486,14 @@ test_corpc(void **state)
 				 0);
 		assert_int_equal(out.s_sum, 6);
 		assert_int_equal(out.s_mask, 0x15);
+
+		/* rank 7 dies while handling the collective (a k-ary leaf under 3): the root gets
+		 * an error within the timeout instead of waiting forever */
+		rc = collective(topos[1], NULL, 0, 107, 2, &out, &secs);
+		assert_int_equal(rc, -DER_TIMEDOUT);
+		assert_true(secs < 10.0);
+		assert_int_equal(waitpid(kids[7], NULL, 0), kids[7]);
+		kids[7] = 0;
 	}
 
 	kill_all();
