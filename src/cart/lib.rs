@@ -13,8 +13,42 @@ pub mod ffi;
 /// caller-driven progress on a waitable fd. The one place that knows about libfabric.
 pub mod transport;
 
+/// Process-wide state: crt_init/crt_finalize, settings from options and environment
+/// (upstream `crt_init.c`).
+pub mod init;
+
+/// Contexts and progress (upstream `crt_context.c`).
+pub mod context;
+
+/// The opcode map: protocols and their RPCs (upstream `crt_register.c`).
+pub mod register;
+
+/// The primary group's address book (part of upstream `crt_group.c`).
+pub mod group;
+
+/// Secondary groups: rank translation tables (part of upstream `crt_group.c`).
+pub mod secondary;
+
+/// Requests, replies and their dispatch (upstream `crt_rpc.c`).
+pub mod rpc;
+
+/// Bulk handles and transfers (upstream `crt_bulk.c`).
+pub mod bulk;
+
+/// cart's own RPCs: the protocol query (upstream's internal protocol).
+pub mod internal;
+
+/// `crt_protocol_info_get`: the transports and devices this library offers.
+pub mod protocol_info;
+
 /// The serialisation core of `crt_proc_*` (upstream `crt_hg_proc.c`).
 pub mod proc;
+
+/// Tree topologies for collective RPCs (upstream `crt_tree*.c`).
+pub mod tree;
+
+/// Collective RPCs over the trees (upstream `crt_corpc.c`).
+pub mod corpc;
 
 /// SWIM membership, transport independent (upstream `swim/swim.c`).
 pub mod swim;

@@ -1,0 +1,213 @@
+//! Requests and replies (upstream `crt_rpc.c`): the C view of [`crate::rpc`].
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::rpc::{self, RpcPriv};
+use crate::sys::{crt_cb_t, crt_context_t, crt_endpoint_t, crt_opcode_t, crt_rpc_t, d_rank_t};
+use crate::transport::der::DER_INVAL;
+
+/// The state's context behind a live handle, as an owned Arc.
+fn ctx_arc(ctx: crt_context_t) -> Option<Arc<Context>> {
+    if ctx.is_null() {
+        return None;
+    }
+    let p = ctx as *const Context;
+    // SAFETY: a live handle is Arc::as_ptr of a context the process state still holds, so
+    // taking one more strong count and wrapping it is sound.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// # Safety
+/// `crt_ctx` is NULL or live; `tgt_ep` NULL or valid; `req` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_create(crt_ctx: crt_context_t, tgt_ep: *mut crt_endpoint_t, opc: crt_opcode_t, req: *mut *mut crt_rpc_t) -> c_int {
+    if req.is_null() {
+        return DER_INVAL;
+    }
+    let Some(ctx) = ctx_arc(crt_ctx) else { return DER_INVAL };
+    // SAFETY: the caller's contract.
+    let ep = unsafe { tgt_ep.as_ref() }.copied();
+    match rpc::create(ctx, ep, opc) {
+        Ok(p) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *req = p as *mut crt_rpc_t };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC; `tgt_ep` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_set_endpoint(req: *mut crt_rpc_t, tgt_ep: *mut crt_endpoint_t) -> c_int {
+    if req.is_null() || tgt_ep.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the caller's contract (the RPC is not yet sent, so only this thread uses it).
+    unsafe { (*req).cr_ep = *tgt_ep };
+    0
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_set_timeout(req: *mut crt_rpc_t, timeout_sec: u32) -> c_int {
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(req) } {
+        None => DER_INVAL,
+        Some(r) => r.set_timeout(timeout_sec).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `req` NULL or live; `timeout_sec` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_get_timeout(req: *mut crt_rpc_t, timeout_sec: *mut u32) -> c_int {
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(req) } {
+        Some(r) if !timeout_sec.is_null() => {
+            // SAFETY: checked non-NULL.
+            unsafe { *timeout_sec = r.timeout() };
+            0
+        }
+        _ => DER_INVAL,
+    }
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_addref(req: *mut crt_rpc_t) {
+    // SAFETY: the caller's contract.
+    if let Some(r) = unsafe { rpc::from_c(req) } {
+        r.addref();
+    }
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC whose reference the caller drops.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_decref(req: *mut crt_rpc_t) {
+    if !req.is_null() {
+        // SAFETY: the caller's contract.
+        unsafe { RpcPriv::decref(req as *mut RpcPriv) };
+    }
+}
+
+/// # Safety
+/// `req` is NULL or a live client RPC whose reference the call takes over.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_send(req: *mut crt_rpc_t, complete_cb: crt_cb_t, arg: *mut c_void) -> c_int {
+    if req.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { rpc::send(req as *mut RpcPriv, complete_cb, arg) }
+}
+
+/// # Safety
+/// `req` is NULL or a live server RPC.
+#[no_mangle]
+pub unsafe extern "C" fn crt_reply_send(req: *mut crt_rpc_t) -> c_int {
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(req) } {
+        None => DER_INVAL,
+        Some(r) => r.reply_send().err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// As `crt_reply_send`. The decoded input is released with the RPC's last reference.
+#[no_mangle]
+pub unsafe extern "C" fn crt_reply_send_input_free(req: *mut crt_rpc_t) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { crt_reply_send(req) }
+}
+
+/// # Safety
+/// `req` NULL or live; `rank` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_src_rank_get(req: *mut crt_rpc_t, rank: *mut d_rank_t) -> c_int {
+    // SAFETY: the caller's contract.
+    match (unsafe { rpc::from_c(req) }, rank.is_null()) {
+        (Some(r), false) => match r.src_rank() {
+            Ok(v) => {
+                // SAFETY: checked non-NULL.
+                unsafe { *rank = v };
+                0
+            }
+            Err(e) => e,
+        },
+        _ => DER_INVAL,
+    }
+}
+
+/// # Safety
+/// `req` NULL or live; `timeout` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_src_timeout_get(rpc: *mut crt_rpc_t, timeout: *mut u32) -> c_int {
+    // SAFETY: the caller's contract.
+    match (unsafe { rpc::from_c(rpc) }, timeout.is_null()) {
+        (Some(r), false) => match r.src_timeout() {
+            Ok(v) => {
+                // SAFETY: checked non-NULL.
+                unsafe { *timeout = v };
+                0
+            }
+            Err(e) => e,
+        },
+        _ => DER_INVAL,
+    }
+}
+
+/// # Safety
+/// `req` NULL or live; `rank` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_dst_rank_get(req: *mut crt_rpc_t, rank: *mut d_rank_t) -> c_int {
+    if req.is_null() || rank.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { *rank = (*req).cr_ep.ep_rank };
+    0
+}
+
+/// # Safety
+/// `req` NULL or live; `tag` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_dst_tag_get(req: *mut crt_rpc_t, tag: *mut u32) -> c_int {
+    if req.is_null() || tag.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { *tag = (*req).cr_ep.ep_tag };
+    0
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_abort(req: *mut crt_rpc_t) -> c_int {
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(req) } {
+        None => DER_INVAL,
+        Some(r) => r.abort().err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `req` is NULL or a live RPC.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_get_proto_ver(req: *mut crt_rpc_t) -> c_int {
+    if req.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the caller's contract.
+    let opc = unsafe { (*req).cr_opc };
+    ((opc & crate::register::CRT_PROTO_VER_MASK) >> 16) as c_int
+}
