@@ -51,12 +51,16 @@ demo() {
   meson install -C "$build" --quiet
   mkdir -p "$top/_demo"
   export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-  echo "== building examples/errno_demo.c against the installed libgurt: $(pkg-config --cflags --libs gurt)"
-  # shellcheck disable=SC2046
-  cc -o "$top/_demo/errno_demo" "$top/examples/errno_demo.c" $(pkg-config --cflags --libs gurt) \
-    -Wl,-rpath,"$prefix/lib"
-  echo "== running it"
+  local flags; flags=$(pkg-config --cflags --libs gurt)
+  for d in errno_demo gurt_demo; do
+    echo "== building examples/$d.c against the installed libgurt: $flags"
+    # shellcheck disable=SC2086
+    cc -Wall -o "$top/_demo/$d" "$top/examples/$d.c" $flags -Wl,-rpath,"$prefix/lib"
+  done
+  echo "== errno_demo"
   "$top/_demo/errno_demo"
+  echo "== gurt_demo (log lines at INFO and above echo to stderr; the log file is _demo/gurt_demo.log)"
+  D_LOG_FILE="$top/_demo/gurt_demo.log" D_LOG_MASK=INFO DD_STDERR=INFO "$top/_demo/gurt_demo"
 }
 
 tests() {

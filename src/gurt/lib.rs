@@ -31,6 +31,7 @@ pub mod trace;
     non_upper_case_globals,
     dead_code,
     unnecessary_transmutes,
+    unsafe_op_in_unsafe_fn,
     clippy::all
 )]
 pub mod sys {

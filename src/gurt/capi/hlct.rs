@@ -1,1 +1,11 @@
-//! Exports of upstream `hlct.c`. (Being ported: see README's status table.)
+//! Exports of upstream `hlct.c`: the HLC tracker (see `crate::hlct`).
+
+#[no_mangle]
+pub extern "C" fn d_hlct_get() -> u64 {
+    crate::hlct::get()
+}
+
+#[no_mangle]
+pub extern "C" fn d_hlct_sync(msg: u64) {
+    crate::hlct::sync(msg);
+}
