@@ -9,6 +9,7 @@ mod crt_hg_proc;
 mod crt_init;
 mod crt_register;
 mod crt_rpc;
+mod crt_swim;
 mod swim;
 
 pub use crt_bulk::*;
@@ -18,4 +19,5 @@ pub use crt_hg_proc::*;
 pub use crt_init::*;
 pub use crt_register::*;
 pub use crt_rpc::*;
+pub use crt_swim::*;
 pub use swim::*;
