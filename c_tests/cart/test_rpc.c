@@ -42,7 +42,33 @@ CRT_RPC_DEFINE(note, CRT_ISEQ_NOTE, CRT_OSEQ_NOTE)
 CRT_RPC_DECLARE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
 CRT_RPC_DEFINE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
 
-enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_BULK, OPC_COUNT };
+/* Every crt_proc type: the server answers with what it decoded. */
+#define CRT_SEQ_PT ((uint64_t)(p_x) CRT_VAR)((uint32_t)(p_y) CRT_VAR)((uint32_t)(p_z) CRT_VAR)
+CRT_GEN_STRUCT(pt3, CRT_SEQ_PT)
+CRT_GEN_PROC_FUNC(pt3, CRT_SEQ_PT)
+
+static int
+crt_proc_struct_pt3(crt_proc_t proc, crt_proc_op_t proc_op, struct pt3 *p)
+{
+	(void)proc_op;
+	return crt_proc_pt3(proc, p);
+}
+
+#define CRT_SEQ_ALL                                                                                \
+	((uint64_t)(a_u64) CRT_VAR)((int64_t)(a_i64) CRT_VAR)((int32_t)(a_i32) CRT_VAR)           \
+	((uint32_t)(a_u32) CRT_VAR)((int16_t)(a_i16) CRT_VAR)((uint16_t)(a_u16) CRT_VAR)          \
+	((int8_t)(a_i8) CRT_VAR)((uint8_t)(a_u8) CRT_VAR)((bool)(a_b) CRT_VAR)                    \
+	((_Bool)(a_b2) CRT_VAR)((uuid_t)(a_uuid) CRT_VAR)((d_string_t)(a_str) CRT_VAR)            \
+	((d_const_string_t)(a_cstr) CRT_VAR)((d_iov_t)(a_iov) CRT_VAR)                            \
+	((d_sg_list_t)(a_sgl) CRT_VAR)((d_rank_list_t)(a_ranks) CRT_PTR)                          \
+	((crt_bulk_t)(a_bulk) CRT_VAR)((uint32_t)(a_arr) CRT_ARRAY)                               \
+	((struct pt3)(a_pts) CRT_ARRAY)((struct pt3)(a_pt) CRT_VAR)                               \
+	((uint64_t)(a_raw) CRT_RAW)((crt_group_id_t)(a_grp) CRT_VAR)((d_rank_t)(a_rank) CRT_VAR)  \
+	((crt_status_t)(a_st) CRT_VAR)((int)(a_int) CRT_VAR)
+CRT_RPC_DECLARE(allt, CRT_SEQ_ALL, CRT_SEQ_ALL)
+CRT_RPC_DEFINE(allt, CRT_SEQ_ALL, CRT_SEQ_ALL)
+
+enum { OPC_ECHO, OPC_NOTE, OPC_SILENT, OPC_STOP, OPC_BULK, OPC_ALL, OPC_COUNT };
 #define PUT_OFF 4096
 #define OPC(i) CRT_PROTO_OPC(BASE, 1, i)
 
@@ -215,12 +241,24 @@ bulk_hdlr(crt_rpc_t *rpc)
 	}
 }
 
+static void
+all_hdlr(crt_rpc_t *rpc)
+{
+	struct allt_in  *in  = crt_req_get(rpc);
+	struct allt_out *out = crt_reply_get(rpc);
+
+	/* same layout both ways: the decoded input goes back as the output */
+	memcpy(out, in, sizeof(*out));
+	crt_reply_send(rpc);
+}
+
 static struct crt_proto_rpc_format prf[OPC_COUNT] = {
     {.prf_req_fmt = &CQF_echo, .prf_hdlr = echo_hdlr},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = note_hdlr, .prf_flags = CRT_RPC_FEAT_NO_REPLY},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = silent_hdlr},
     {.prf_req_fmt = &CQF_note, .prf_hdlr = stop_hdlr},
     {.prf_req_fmt = &CQF_blk, .prf_hdlr = bulk_hdlr},
+    {.prf_req_fmt = &CQF_allt, .prf_hdlr = all_hdlr},
 };
 static struct crt_proto_format cpf = {
     .cpf_name = "rpc_test", .cpf_ver = 1, .cpf_count = OPC_COUNT, .cpf_prf = prf, .cpf_base = BASE};
@@ -238,7 +276,8 @@ rpc_task(crt_context_t *ctx, void *hdlr_arg, void (*hdlr)(void *), void *arg)
 	return 0;
 }
 
-static int port_base;
+static int  port_base;
+static char attach_dir[] = "/tmp/cart_test_rpc.XXXXXX";
 
 static int
 server(void)
@@ -257,6 +296,18 @@ server(void)
 		return 12;
 	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 13;
+	/* rank 3, known here only, lives at this process's context 1 (URI lookup test) */
+	{
+		char *u1 = NULL;
+
+		if (crt_context_uri_get(ctx[1], &u1) != 0 ||
+		    crt_group_primary_rank_add(ctx[0], NULL, 3, u1) != 0)
+			return 18;
+		free(u1);
+	}
+	/* publish the group for clients (CRT_ATTACH_INFO_PATH) */
+	if (crt_group_config_save(NULL, true) != 0)
+		return 16;
 	while (!stop) {
 		crt_progress(ctx[0], 1000);
 		crt_progress(ctx[1], 1000);
@@ -268,6 +319,8 @@ server(void)
 	}
 	for (i = 0; i < nheld; i++)
 		crt_req_decref(held[i]);
+	if (crt_group_config_remove(NULL) != 0)
+		return 17;
 	if (crt_context_destroy(ctx[0], 1) != 0 || crt_context_destroy(ctx[1], 1) != 0)
 		return 14;
 	return crt_finalize() == 0 ? 0 : 15;
@@ -303,6 +356,7 @@ is_done(void *arg)
 }
 
 static crt_context_t cctx;
+static crt_group_t  *srv_grp; /* attached through the server's saved config */
 
 static double
 now_s(void)
@@ -344,7 +398,7 @@ wait_result(struct result *r)
 static void
 echo_to(uint32_t tag, size_t iov_len, struct result *r)
 {
-	crt_endpoint_t  ep = {.ep_grp = NULL, .ep_rank = 0, .ep_tag = tag};
+	crt_endpoint_t  ep = {.ep_grp = srv_grp, .ep_rank = 0, .ep_tag = tag};
 	crt_rpc_t      *rpc;
 	struct echo_in *in;
 	unsigned char  *buf = malloc(iov_len ? iov_len : 1);
@@ -384,6 +438,8 @@ test_rpcs(void **state)
 	(void)state;
 	setenv("D_PROVIDER", "ofi+tcp", 1);
 	setenv("D_INTERFACE", "lo", 1);
+	assert_non_null(mkdtemp(attach_dir));
+	setenv("CRT_ATTACH_INFO_PATH", attach_dir, 1);
 	port_base = 22000 + (getpid() % 20000);
 	pid       = fork();
 	assert_true(pid >= 0);
@@ -400,6 +456,21 @@ test_rpcs(void **state)
 	assert_int_equal(crt_proto_register(&cpf), 0);
 	snprintf(uri, sizeof(uri), "ofi+tcp://127.0.0.1:%d", port_base);
 	assert_int_equal(crt_group_primary_rank_add(cctx, NULL, 0, uri), 0);
+	/* attach to the server's group once it has saved its config */
+	assert_int_equal(crt_group_attach("no_such_grp", &srv_grp), -DER_NONEXIST);
+	for (i = 0; i < 200; i++) {
+		if (crt_group_attach("rpc_srv", &srv_grp) == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_non_null(srv_grp);
+	assert_string_equal(srv_grp->cg_grpid, "rpc_srv");
+	{
+		uint32_t gsize = 0;
+
+		assert_int_equal(crt_group_size(srv_grp, &gsize), 0);
+		assert_int_equal(gsize, 2); /* ranks 0 and 3 */
+	}
 	assert_int_equal(crt_group_rank(NULL, &rank), 0);
 	assert_int_equal(rank, CRT_NO_RANK);
 
@@ -434,6 +505,36 @@ test_rpcs(void **state)
 		assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, pq_done, &q), 0);
 		assert_int_equal(q.rc, -DER_NONEXIST);
 		ep.ep_tag = 0;
+	}
+
+	/* URI lookup by RPC: rank 3 is unknown here, rank 0 knows it; rank 4 nobody knows */
+	{
+		crt_endpoint_t  lep = {.ep_grp = NULL, .ep_rank = 3, .ep_tag = 0};
+		struct echo_in *lin;
+		char           *luri = NULL, want[64];
+
+		assert_int_equal(crt_rank_uri_get(NULL, 3, 0, &luri), -DER_OOG);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(crt_req_create(cctx, &lep, OPC(OPC_ECHO), &rpc), 0);
+		lin      = crt_req_get(rpc);
+		lin->e_x = 100;
+		lin->e_s = "via lookup";
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(r.out.e_x, 101);
+		assert_int_equal(r.out.e_tag, 1); /* served by the server's context 1 */
+		assert_int_equal(crt_rank_uri_get(NULL, 3, 0, &luri), 0); /* now cached */
+		snprintf(want, sizeof(want), "ofi+tcp://127.0.0.1:%d", port_base + 1);
+		assert_string_equal(luri, want);
+		free(luri);
+
+		memset(&r, 0, sizeof(r));
+		lep.ep_rank = 4;
+		assert_int_equal(crt_req_create(cctx, &lep, OPC(OPC_ECHO), &rpc), 0);
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, -DER_OOG);
 	}
 
 	/* context 1 (port + 1) through the RPC task, with a 1.5 MiB iov */
@@ -510,6 +611,107 @@ test_rpcs(void **state)
 		free(dst);
 	}
 
+	/* every crt_proc type across the wire and back */
+	{
+		static char      sg0[] = "abc", sg1[] = "defgh", iovd[] = "0123456789";
+		d_iov_t          sgiov[2];
+		d_rank_t         rk[] = {3, 1, 0xfffffffe};
+		uint32_t         arr[] = {10, 20, 30, 40};
+		struct pt3       pts[2] = {{1, 2, 3}, {4, 5, 6}};
+		d_rank_list_t    rl = {.rl_ranks = rk, .rl_nr = 3};
+		struct allt_in  *ai;
+		struct allt_out *ao;
+		struct result    ar;
+		crt_bulk_t       hb;
+		d_iov_t          hiov;
+		d_sg_list_t      hsgl = {.sg_nr = 1, .sg_nr_out = 0, .sg_iovs = &hiov};
+		char             hbuf[300];
+		size_t           blen = 0;
+		int              k;
+
+		d_iov_set(&hiov, hbuf, sizeof(hbuf));
+		assert_int_equal(crt_bulk_create(cctx, &hsgl, CRT_BULK_RO, &hb), 0);
+		assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ALL), &rpc), 0);
+		ai        = crt_req_get(rpc);
+		ai->a_u64 = 0x0102030405060708ULL;
+		ai->a_i64 = -5;
+		ai->a_i32 = -70000;
+		ai->a_u32 = 0xdeadbeef;
+		ai->a_i16 = -300;
+		ai->a_u16 = 65000;
+		ai->a_i8  = -7;
+		ai->a_u8  = 250;
+		ai->a_b   = true;
+		ai->a_b2  = false;
+		for (k = 0; k < 16; k++)
+			ai->a_uuid[k] = (unsigned char)(k * 17);
+		ai->a_str  = "hello, cart";
+		ai->a_cstr = "const";
+		d_iov_set(&ai->a_iov, iovd, 4);
+		ai->a_iov.iov_buf_len = 10;
+		d_iov_set(&sgiov[0], sg0, 3);
+		d_iov_set(&sgiov[1], sg1, 5);
+		ai->a_sgl.sg_nr     = 2;
+		ai->a_sgl.sg_nr_out = 1;
+		ai->a_sgl.sg_iovs   = sgiov;
+		ai->a_ranks         = &rl;
+		ai->a_bulk          = hb;
+		ai->a_arr.ca_count  = 4;
+		ai->a_arr.ca_arrays = arr;
+		ai->a_pts.ca_count  = 2;
+		ai->a_pts.ca_arrays = pts;
+		ai->a_pt            = (struct pt3){7, 8, 9};
+		ai->a_raw           = 0x1122334455667788ULL;
+		ai->a_grp           = "grp";
+		ai->a_rank          = 42;
+		ai->a_st            = -1003;
+		ai->a_int           = 123456;
+		memset(&ar, 0, sizeof(ar));
+		crt_req_addref(rpc);
+		assert_int_equal(crt_req_send(rpc, done_cb, &ar), 0);
+		wait_result(&ar);
+		assert_int_equal(ar.rc, 0);
+		ao = crt_reply_get(rpc);
+		assert_int_equal(ao->a_u64, 0x0102030405060708ULL);
+		assert_int_equal(ao->a_i64, -5);
+		assert_int_equal(ao->a_i32, -70000);
+		assert_int_equal(ao->a_u32, 0xdeadbeef);
+		assert_int_equal(ao->a_i16, -300);
+		assert_int_equal(ao->a_u16, 65000);
+		assert_int_equal(ao->a_i8, -7);
+		assert_int_equal(ao->a_u8, 250);
+		assert_true(ao->a_b);
+		assert_false(ao->a_b2);
+		for (k = 0; k < 16; k++)
+			assert_int_equal(ao->a_uuid[k], (unsigned char)(k * 17));
+		assert_string_equal(ao->a_str, "hello, cart");
+		assert_string_equal(ao->a_cstr, "const");
+		assert_int_equal(ao->a_iov.iov_len, 4);
+		assert_int_equal(ao->a_iov.iov_buf_len, 10);
+		assert_memory_equal(ao->a_iov.iov_buf, "0123", 4);
+		assert_int_equal(ao->a_sgl.sg_nr, 2);
+		assert_int_equal(ao->a_sgl.sg_nr_out, 1);
+		assert_memory_equal(ao->a_sgl.sg_iovs[1].iov_buf, "defgh", 5);
+		assert_int_equal(ao->a_ranks->rl_nr, 3);
+		assert_int_equal(ao->a_ranks->rl_ranks[2], 0xfffffffe);
+		assert_non_null(ao->a_bulk);
+		assert_int_equal(crt_bulk_get_len(ao->a_bulk, &blen), 0);
+		assert_int_equal(blen, sizeof(hbuf));
+		assert_int_equal(ao->a_arr.ca_count, 4);
+		assert_int_equal(ao->a_arr.ca_arrays[3], 40);
+		assert_int_equal(ao->a_pts.ca_count, 2);
+		assert_int_equal(ao->a_pts.ca_arrays[1].p_z, 6);
+		assert_int_equal(ao->a_pt.p_x, 7);
+		assert_int_equal(ao->a_pt.p_z, 9);
+		assert_int_equal(ao->a_raw, 0x1122334455667788ULL);
+		assert_string_equal(ao->a_grp, "grp");
+		assert_int_equal(ao->a_rank, 42);
+		assert_int_equal(ao->a_st, -1003);
+		assert_int_equal(ao->a_int, 123456);
+		crt_req_decref(rpc); /* frees the decoded output */
+		assert_int_equal(crt_bulk_free(hb), 0);
+	}
+
 	/* one-way notes */
 	for (i = 0; i < 3; i++) {
 		memset(&r, 0, sizeof(r));
@@ -526,7 +728,7 @@ test_rpcs(void **state)
 	ep.ep_rank = 5;
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
 	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
-	assert_int_equal(r.done, 1); /* reported at once */
+	wait_result(&r); /* after asking rank 0, which does not know it either */
 	assert_int_equal(r.rc, -DER_OOG);
 	ep.ep_rank = 0;
 
@@ -641,8 +843,10 @@ test_rpcs(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(crt_group_detach(srv_grp), 0);
 	assert_int_equal(crt_context_destroy(cctx, 0), 0);
 	assert_int_equal(crt_finalize(), 0);
+	rmdir(attach_dir);
 	alarm(0);
 }
 

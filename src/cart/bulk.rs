@@ -187,7 +187,7 @@ pub unsafe fn transfer(desc: &crt_bulk_desc, cb: crt_bulk_cb_t, arg: *mut c_void
         Ok(opid) => Ok(opid.0),
         Err(e) => {
             // SAFETY: nothing started: undo the references and the op taken above.
-            unsafe { release(Box::from_raw(x)) };
+            unsafe { release(*Box::from_raw(x)) };
             Err(e.der())
         }
     }
@@ -197,7 +197,7 @@ pub unsafe fn transfer(desc: &crt_bulk_desc, cb: crt_bulk_cb_t, arg: *mut c_void
 ///
 /// # Safety
 /// The references were taken by [`transfer`].
-unsafe fn release(x: Box<XferOp>) {
+unsafe fn release(x: XferOp) {
     // SAFETY: the references transfer() took.
     unsafe {
         Bulk::decref(x.desc.bd_remote_hdl as *mut Bulk);
@@ -220,7 +220,7 @@ pub fn completed(c: Completion) {
         unsafe { cb(&info) };
     }
     // SAFETY: the transfer's references.
-    unsafe { release(x) };
+    unsafe { release(*x) };
 }
 
 /// `crt_bulk_abort`: cancels a transfer (its callback gets -DER_CANCELED).

@@ -230,7 +230,7 @@ impl Context {
     /// Removes the waiting requests to `rank` (all for `None`), for abort.
     pub fn take_waiting(&self, rank: Option<u32>) -> Vec<usize> {
         let mut eps = lock(&self.eps);
-        eps.iter_mut().filter(|((r, _), _)| rank.is_none_or(|x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
+        eps.iter_mut().filter(|((r, _), _)| rank.map_or(true, |x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
     }
 
     /// Records a request in flight to rank:tag.
@@ -252,7 +252,7 @@ impl Context {
         }
         let ops: Vec<u64> = lock(&self.inflight)
             .iter()
-            .filter(|(_, (r, _))| rank.is_none_or(|x| x == *r))
+            .filter(|(_, (r, _))| rank.map_or(true, |x| x == *r))
             .map(|(op, _)| *op)
             .collect();
         let mut ep = lock(&self.ep);

@@ -156,6 +156,7 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
     }
     for r in &res.removed {
         let _ = crate::crt_swim::rank_del(*r);
+        crate::secondary::primary_removed(*r);
     }
     Ok(res)
 }
@@ -171,6 +172,7 @@ pub fn rank_remove(rank: u32) -> Result<(), i32> {
     b.uris.retain(|(r, _), _| *r != rank);
     drop(g);
     let _ = crate::crt_swim::rank_del(rank); // crt_swim hook
+    crate::secondary::primary_removed(rank);
     Ok(())
 }
 
@@ -252,5 +254,207 @@ mod tests {
         assert_eq!(primary_modify(ModOp::Add, &[(7, 1, u(7000))], 5).unwrap_err(), DER_GRPVER, "no self rank: no minimum");
         clear();
         assert_eq!(self_rank(), None);
+    }
+}
+
+// ---- group configuration files and attached groups ------------------------------------
+
+/// Where attach files live (`crt_group_config_path_set`, `CRT_ATTACH_INFO_PATH`).
+static CONFIG_PATH: Mutex<Option<String>> = Mutex::new(None);
+/// Groups attached from configuration files: name -> rank -> tag-0 URI.
+static ATTACHED: Mutex<Option<HashMap<String, HashMap<u32, String>>>> = Mutex::new(None);
+
+const CRT_MAX_ATTACH_PREFIX: usize = 256;
+const DER_NOTDIR: i32 = -1027;
+
+fn errno2der(e: &std::io::Error) -> i32 {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => der::DER_NONEXIST,
+        std::io::ErrorKind::PermissionDenied => der::DER_NO_PERM,
+        _ => -1025, // DER_MISC
+    }
+}
+
+/// `crt_group_config_path_set`: an existing directory (-DER_NOTDIR otherwise).
+pub fn config_path_set(path: &str) -> Result<(), i32> {
+    if path.len() >= CRT_MAX_ATTACH_PREFIX {
+        return Err(der::DER_INVAL);
+    }
+    let md = std::fs::metadata(path).map_err(|e| errno2der(&e))?;
+    if !md.is_dir() {
+        return Err(DER_NOTDIR);
+    }
+    *CONFIG_PATH.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.to_owned());
+    Ok(())
+}
+
+/// Upstream's file: `<prefix>/<grpid>.attach_info_tmp` (prefix /tmp unless set).
+pub fn config_file(grpid: &str) -> String {
+    let p = CONFIG_PATH.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_else(|| "/tmp".to_owned());
+    format!("{p}/{grpid}.attach_info_tmp")
+}
+
+/// `crt_group_config_save`: upstream's format, written to a temporary file and renamed into
+/// place: `name <grpid>`, `size <n>`, `all` (or `self`), then one `<rank> <uri>` line per
+/// member with a known tag-0 address (only this rank for `self`).
+pub fn config_save(grpid: &str, forall: bool, self_uri: &str) -> Result<(), i32> {
+    let (me, members) = {
+        let g = book();
+        let b = g.as_ref().ok_or(der::DER_INVAL)?;
+        (b.self_rank.ok_or(der::DER_INVAL)?, b.members.keys().copied().collect::<Vec<u32>>())
+    };
+    let mut text = format!("name {grpid}\nsize {}\n{}\n", members.len(), if forall { "all" } else { "self" });
+    for r in members {
+        if !forall && r != me {
+            continue;
+        }
+        let u = if r == me { self_uri.to_owned() } else { uri(r, 0)? };
+        text.push_str(&format!("{r} {u}\n"));
+    }
+    let path = config_file(grpid);
+    let tmp = format!("{path}.{}.tmp", std::process::id());
+    std::fs::write(&tmp, text).map_err(|e| errno2der(&e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        errno2der(&e)
+    })
+}
+
+/// `crt_group_config_remove`.
+pub fn config_remove(grpid: &str) -> Result<(), i32> {
+    std::fs::remove_file(config_file(grpid)).map_err(|e| errno2der(&e))
+}
+
+/// Parses an attach file: the group's name and its `<rank> <uri>` lines.
+pub fn config_parse(text: &str) -> Result<(String, Vec<(u32, String)>), i32> {
+    let mut name = None;
+    let mut ranks = Vec::new();
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        match (it.next(), it.next()) {
+            (Some("name"), Some(n)) => name = Some(n.to_owned()),
+            (Some("size"), Some(_)) | (Some("all"), None) | (Some("self"), None) | (None, _) => {}
+            (Some(r), Some(u)) => {
+                let r: u32 = r.parse().map_err(|_| der::DER_INVAL)?;
+                Uri::parse(u).map_err(|e| e.der())?;
+                ranks.push((r, u.to_owned()));
+            }
+            _ => return Err(der::DER_INVAL),
+        }
+    }
+    Ok((name.ok_or(der::DER_INVAL)?, ranks))
+}
+
+/// `crt_group_attach`: loads `grpid`'s file into an attached group (replacing an older one).
+pub fn attach(grpid: &str) -> Result<usize, i32> {
+    let text = std::fs::read_to_string(config_file(grpid)).map_err(|e| errno2der(&e))?;
+    let (name, ranks) = config_parse(&text)?;
+    if name != grpid {
+        return Err(der::DER_INVAL);
+    }
+    let n = ranks.len();
+    ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashMap::new).insert(name, ranks.into_iter().collect());
+    Ok(n)
+}
+
+/// `crt_group_detach`.
+pub fn detach(grpid: &str) -> Result<(), i32> {
+    let mut g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    g.as_mut().and_then(|m| m.remove(grpid)).map(|_| ()).ok_or(der::DER_NONEXIST)
+}
+
+/// The URI of rank:tag in an attached group (tag ports derived from tag 0's), -DER_OOG.
+pub fn attached_uri(grpid: &str, rank: u32, tag: u32) -> Result<String, i32> {
+    let base = {
+        let g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref().and_then(|m| m.get(grpid)).and_then(|r| r.get(&rank)).cloned().ok_or(DER_OOG_)?
+    };
+    derive(&base, tag)
+}
+
+/// Sizes of an attached group.
+pub fn attached_size(grpid: &str) -> Option<u32> {
+    let g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    g.as_ref().and_then(|m| m.get(grpid)).map(|r| r.len() as u32)
+}
+
+fn derive(base: &str, tag: u32) -> Result<String, i32> {
+    if tag == 0 {
+        return Ok(base.to_owned());
+    }
+    let mut u = Uri::parse(base).map_err(|e| e.der())?;
+    match &mut u.addr {
+        Addr::Inet(sa) => {
+            let port = sa.port() as u32 + tag;
+            sa.set_port(u16::try_from(port).map_err(|_| der::DER_INVAL)?);
+            Ok(u.to_string())
+        }
+        _ => Err(DER_OOG_),
+    }
+}
+
+/// Forgets attached groups (the last `crt_finalize`).
+pub fn clear_attached() {
+    *ATTACHED.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn parse_format() {
+        let (n, r) = config_parse("name srv\nsize 2\nall\n0 ofi+tcp://127.0.0.1:100\n1 ofi+tcp://127.0.0.1:200\n").unwrap();
+        assert_eq!(n, "srv");
+        assert_eq!(r, vec![(0, "ofi+tcp://127.0.0.1:100".to_string()), (1, "ofi+tcp://127.0.0.1:200".to_string())]);
+        assert_eq!(config_parse("size 2\n").unwrap_err(), der::DER_INVAL);
+        assert_eq!(config_parse("name x\nzz garbage\n").unwrap_err(), der::DER_INVAL);
+        assert_eq!(derive("ofi+tcp://127.0.0.1:100", 2).unwrap(), "ofi+tcp://127.0.0.1:102");
+        assert_eq!(config_path_set("/nonexistent/x").unwrap_err(), der::DER_NONEXIST);
+        assert_eq!(config_path_set("/proc/self/status").unwrap_err(), DER_NOTDIR);
+    }
+}
+
+/// `crt_group_view_create`: an empty group named `grpid` whose members are added with
+/// `crt_group_primary_rank_add` (a client's view of a server group).
+pub fn view_create(grpid: &str) {
+    ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashMap::new).entry(grpid.to_owned()).or_default();
+}
+
+/// Adds rank's tag-0 URI to an attached group or view.
+pub fn attached_rank_add(grpid: &str, rank: u32, uri: &str) -> Result<(), i32> {
+    Uri::parse(uri).map_err(|e| e.der())?;
+    let mut g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    let m = g.as_mut().and_then(|m| m.get_mut(grpid)).ok_or(der::DER_INVAL)?;
+    m.insert(rank, uri.to_owned());
+    Ok(())
+}
+
+/// The members of an attached group or view, ascending.
+pub fn attached_ranks(grpid: &str) -> Option<Vec<u32>> {
+    let g = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+    g.as_ref().and_then(|m| m.get(grpid)).map(|r| {
+        let mut v: Vec<u32> = r.keys().copied().collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Whether `grpid` names an attached group or view.
+pub fn is_attached(grpid: &str) -> bool {
+    ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|m| m.contains_key(grpid))
+}
+
+/// Enters a looked-up address of rank:tag (primary group for `None`, else an attached group or
+/// view, whose tag-0 address it must be for a tag above 0 to be derived).
+pub fn cache_insert(grp: Option<&str>, rank: u32, tag: u32, uri: &str) -> Result<(), i32> {
+    Uri::parse(uri).map_err(|e| e.der())?;
+    match grp {
+        None => {
+            book().get_or_insert_with(Book::default).uris.insert((rank, tag), uri.to_owned());
+            Ok(())
+        }
+        Some(g) if tag == 0 => attached_rank_add(g, rank, uri),
+        Some(_) => Err(der::DER_INVAL),
     }
 }

@@ -304,6 +304,10 @@ pub fn init(settings: Settings) -> Result<(), i32> {
         s.refcount += 1;
         return Ok(());
     }
+    if let Some(p) = &settings.attach_info_path {
+        // Upstream ignores a CRT_ATTACH_INFO_PATH it cannot use.
+        let _ = crate::group::config_path_set(p);
+    }
     *st = Some(State { settings, refcount: 1, contexts: Vec::new() });
     crate::internal::register();
     Ok(())
@@ -326,6 +330,8 @@ pub fn finalize() -> Result<(), i32> {
     crate::crt_swim::fini(); // crt_swim hook
     crate::register::clear();
     crate::group::clear();
+    crate::group::clear_attached();
+    crate::secondary::clear();
     Ok(())
 }
 

@@ -31,7 +31,7 @@ unsafe fn bulk_ref<'a>(hdl: crt_bulk_t) -> Option<&'a Bulk> {
 /// `bulk_hdl` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn crt_bulk_create(crt_ctx: crt_context_t, sgl: *mut d_sg_list_t, bulk_perm: crt_bulk_perm_t, bulk_hdl: *mut crt_bulk_t) -> c_int {
-    let Some(perm) = bulk::perm_from_c(bulk_perm as u32) else { return DER_INVAL };
+    let Some(perm) = bulk::perm_from_c(bulk_perm) else { return DER_INVAL };
     if bulk_hdl.is_null() {
         return DER_INVAL;
     }

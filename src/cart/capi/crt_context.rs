@@ -108,8 +108,10 @@ pub unsafe extern "C" fn crt_context_create_on_iface(iface_name: *const c_char, 
     unsafe { crt_context_create_on_iface_idx(idx as u32, crt_ctx) }
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_context_set_timeout(crt_ctx: crt_context_t, timeout_sec: u32) -> c_int {
+pub unsafe extern "C" fn crt_context_set_timeout(crt_ctx: crt_context_t, timeout_sec: u32) -> c_int {
     // SAFETY: crt_context_t contract (NULL or live).
     match unsafe { ctx_ref(crt_ctx) } {
         None => DER_INVAL,
@@ -146,14 +148,18 @@ pub extern "C" fn crt_context_destroy(crt_ctx: crt_context_t, force: c_int) -> c
     }
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_context_ep_empty(crt_ctx: crt_context_t) -> bool {
+pub unsafe extern "C" fn crt_context_ep_empty(crt_ctx: crt_context_t) -> bool {
     // SAFETY: crt_context_t contract.
-    unsafe { ctx_ref(crt_ctx) }.is_none_or(|c| c.ep_empty())
+    unsafe { ctx_ref(crt_ctx) }.map_or(true, |c| c.ep_empty())
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_context_flush(crt_ctx: crt_context_t, timeout: u64) -> c_int {
+pub unsafe extern "C" fn crt_context_flush(crt_ctx: crt_context_t, timeout: u64) -> c_int {
     // SAFETY: crt_context_t contract.
     match unsafe { ctx_ref(crt_ctx) } {
         None => DER_INVAL,
@@ -230,8 +236,10 @@ pub unsafe extern "C" fn crt_self_uri_get(tag: c_int, uri: *mut *mut c_char) -> 
     }
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_context_register_rpc_task(crt_ctx: crt_context_t, rpc_cb: crt_rpc_task_t, iv_resp_cb: crt_rpc_task_t, arg: *mut c_void) -> c_int {
+pub unsafe extern "C" fn crt_context_register_rpc_task(crt_ctx: crt_context_t, rpc_cb: crt_rpc_task_t, iv_resp_cb: crt_rpc_task_t, arg: *mut c_void) -> c_int {
     // SAFETY: crt_context_t contract.
     match (unsafe { ctx_ref(crt_ctx) }, rpc_cb) {
         (Some(c), Some(cb)) => {
@@ -242,8 +250,10 @@ pub extern "C" fn crt_context_register_rpc_task(crt_ctx: crt_context_t, rpc_cb: 
     }
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_progress(crt_ctx: crt_context_t, timeout: i64) -> c_int {
+pub unsafe extern "C" fn crt_progress(crt_ctx: crt_context_t, timeout: i64) -> c_int {
     // SAFETY: crt_context_t contract.
     match unsafe { ctx_ref(crt_ctx) } {
         None => DER_INVAL,
@@ -251,8 +261,10 @@ pub extern "C" fn crt_progress(crt_ctx: crt_context_t, timeout: i64) -> c_int {
     }
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_progress_cond(crt_ctx: crt_context_t, timeout: i64, cond_cb: crt_progress_cond_cb_t, arg: *mut c_void) -> c_int {
+pub unsafe extern "C" fn crt_progress_cond(crt_ctx: crt_context_t, timeout: i64, cond_cb: crt_progress_cond_cb_t, arg: *mut c_void) -> c_int {
     // SAFETY: crt_context_t contract.
     let (c, cb) = match (unsafe { ctx_ref(crt_ctx) }, cond_cb) {
         (Some(c), Some(cb)) => (c, cb),
@@ -287,8 +299,10 @@ pub extern "C" fn crt_unregister_progress_cb(_cb: crt_progress_cb, ctx_idx: c_in
     crt_register_progress_cb(None, ctx_idx, ptr::null_mut())
 }
 
+/// # Safety
+/// `crt_ctx` is NULL or a live context handle.
 #[no_mangle]
-pub extern "C" fn crt_context_quota_limit_set(crt_ctx: crt_context_t, quota: crt_quota_type_t, value: c_int) -> c_int {
+pub unsafe extern "C" fn crt_context_quota_limit_set(crt_ctx: crt_context_t, quota: crt_quota_type_t, value: c_int) -> c_int {
     // SAFETY: crt_context_t contract.
     match unsafe { ctx_ref(crt_ctx) } {
         None => DER_INVAL,

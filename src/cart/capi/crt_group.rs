@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, CStr};
 
 use crate::group;
 use crate::init;
-use crate::sys::{crt_context_t, crt_group_t, d_rank_list_t, d_rank_t};
+use crate::sys::{crt_context_t, crt_group_id_t, crt_group_t, d_rank_list_t, d_rank_t};
 use crate::transport::der::DER_INVAL;
 
 /// `crt_rank_self_set`: servers only (clients: ignored, 0, as upstream); enters every
@@ -24,25 +24,35 @@ pub extern "C" fn crt_rank_self_set(rank: d_rank_t, group_version_min: u32) -> c
 }
 
 /// # Safety
-/// `uri` is NULL or a C string.
+/// `uri` is NULL or a C string; `grp` NULL or a group handle of this library.
 #[no_mangle]
 pub unsafe extern "C" fn crt_group_primary_rank_add(_ctx: crt_context_t, grp: *mut crt_group_t, primary_rank: d_rank_t, uri: *mut c_char) -> c_int {
     if uri.is_null() || !init::initialized() {
         return DER_INVAL;
     }
-    // Only the primary group (NULL or the primary's handle) has primary ranks.
-    let _ = grp;
     // SAFETY: a NUL-terminated string per the contract.
     let u = unsafe { CStr::from_ptr(uri) }.to_string_lossy();
-    group::rank_add(primary_rank, &u).err().unwrap_or(0)
+    // SAFETY: grp is NULL or a group handle of this library.
+    let name = unsafe { group_name(grp) };
+    match name {
+        // a view (crt_group_view_create) or attached group
+        Some(n) if Some(&n) != primary_grpid().as_ref() => group::attached_rank_add(&n, primary_rank, &u).err().unwrap_or(0),
+        _ => group::rank_add(primary_rank, &u).err().unwrap_or(0),
+    }
 }
 
 /// # Safety
-/// `rank` is NULL or writable.
+/// `grp` NULL or a group handle; `rank` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_rank(_grp: *mut crt_group_t, rank: *mut d_rank_t) -> c_int {
+pub unsafe extern "C" fn crt_group_rank(grp: *mut crt_group_t, rank: *mut d_rank_t) -> c_int {
     if rank.is_null() {
         return DER_INVAL;
+    }
+    // SAFETY: grp is NULL or a group handle of this library.
+    if let Some(n) = unsafe { secondary_name(grp) } {
+        // SAFETY: checked non-NULL.
+        unsafe { *rank = crate::secondary::self_rank(&n).unwrap_or(group::CRT_NO_RANK) };
+        return 0;
     }
     // SAFETY: checked non-NULL.
     unsafe { *rank = group::self_rank().unwrap_or(group::CRT_NO_RANK) };
@@ -80,11 +90,25 @@ pub extern "C" fn crt_group_version_set(_grp: *mut crt_group_t, version: u32) ->
 }
 
 /// # Safety
-/// `size` is NULL or writable.
+/// `grp` is NULL or a group handle; `size` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_size(_grp: *mut crt_group_t, size: *mut u32) -> c_int {
+pub unsafe extern "C" fn crt_group_size(grp: *mut crt_group_t, size: *mut u32) -> c_int {
     if size.is_null() {
         return DER_INVAL;
+    }
+    if !grp.is_null() {
+        // SAFETY: a group handle of this library (contract).
+        if let Some(n) = unsafe { group_name(grp) }.filter(|n| Some(n) != primary_grpid().as_ref()) {
+            let sec = crate::secondary::ranks(&n).map(|r| r.len() as u32);
+            return match sec.or_else(|| group::attached_size(&n)) {
+                Some(v) => {
+                    // SAFETY: checked non-NULL.
+                    unsafe { *size = v };
+                    0
+                }
+                None => DER_INVAL,
+            };
+        }
     }
     match uninit_or(group::size) {
         Ok(n) => {
@@ -119,13 +143,21 @@ fn rank_list(ranks: &[u32]) -> *mut d_rank_list_t {
 }
 
 /// # Safety
-/// `list` is NULL or writable; the caller frees the list with `d_rank_list_free`.
+/// `group` NULL or a group handle; `list` is NULL or writable; the caller frees the list with
+/// `d_rank_list_free`.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_ranks_get(_group: *mut crt_group_t, list: *mut *mut d_rank_list_t) -> c_int {
+pub unsafe extern "C" fn crt_group_ranks_get(group: *mut crt_group_t, list: *mut *mut d_rank_list_t) -> c_int {
     if list.is_null() {
         return DER_INVAL;
     }
-    let l = rank_list(&group::ranks());
+    // SAFETY: group is NULL or a group handle of this library.
+    let ranks = match unsafe { group_name(group) } {
+        Some(n) if !group.is_null() && Some(&n) != primary_grpid().as_ref() => {
+            crate::secondary::ranks(&n).or_else(|| group::attached_ranks(&n)).unwrap_or_default()
+        }
+        _ => group::ranks(),
+    };
+    let l = rank_list(&ranks);
     // SAFETY: checked non-NULL.
     unsafe { *list = l };
     if l.is_null() {
@@ -141,11 +173,24 @@ pub extern "C" fn crt_group_rank_remove(_group: *mut crt_group_t, rank: d_rank_t
 }
 
 /// # Safety
-/// `uri` is NULL or writable; the caller frees the string.
+/// `grp` NULL or a group handle; `uri` is NULL or writable; the caller frees the string.
 #[no_mangle]
-pub unsafe extern "C" fn crt_rank_uri_get(_grp: *mut crt_group_t, rank: d_rank_t, tag: c_int, uri: *mut *mut c_char) -> c_int {
+pub unsafe extern "C" fn crt_rank_uri_get(grp: *mut crt_group_t, rank: d_rank_t, tag: c_int, uri: *mut *mut c_char) -> c_int {
     if uri.is_null() {
         return DER_INVAL;
+    }
+    // SAFETY: grp is NULL or a group handle of this library.
+    let view = unsafe { group_name(grp) }.filter(|n| !grp.is_null() && Some(n) != primary_grpid().as_ref());
+    if let Some(n) = view {
+        return match group::attached_uri(&n, rank, tag as u32) {
+            Ok(s) => {
+                let c = std::ffi::CString::new(s).unwrap_or_default();
+                // SAFETY: a libc copy, the caller's to free; uri checked non-NULL.
+                unsafe { *uri = libc::strdup(c.as_ptr()) };
+                0
+            }
+            Err(e) => e,
+        };
     }
     if init::is_service() && group::self_rank() == Some(rank) {
         // SAFETY: forwarded contract.
@@ -172,7 +217,7 @@ pub unsafe extern "C" fn crt_rank_uri_get(_grp: *mut crt_group_t, rank: d_rank_t
 /// `ranks` NULL or valid; `incarnations` and `uris` NULL or `ranks->rl_nr` entries.
 #[no_mangle]
 pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs: *mut crt_context_t, _num_ctxs: c_int, ranks: *mut d_rank_list_t, incarnations: *mut u64, uris: *mut *mut c_char, op: crate::sys::crt_group_mod_op_t, version: u32) -> c_int {
-    let op = match op as u32 {
+    let op = match op {
         0 => group::ModOp::Replace,
         1 => group::ModOp::Add,
         2 => group::ModOp::Remove,
@@ -221,4 +266,346 @@ pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs:
             0
         }
     }
+}
+
+/// What `crt_group_attach` returns: the public group struct first (`cg_grpid`), then the
+/// name it points to.
+#[repr(C)]
+struct GroupHandle {
+    pub_: crt_group_t,
+    name: std::ffi::CString,
+}
+
+fn primary_grpid() -> Option<String> {
+    init::settings().ok().map(|s| s.grpid)
+}
+
+/// The name of a group handle (NULL: the primary group).
+///
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+unsafe fn group_name(grp: *mut crt_group_t) -> Option<String> {
+    if grp.is_null() {
+        return primary_grpid();
+    }
+    // SAFETY: the contract: cg_grpid is the handle's C string.
+    unsafe { (*grp).cg_grpid.as_ref().map(|c| CStr::from_ptr(c).to_string_lossy().into_owned()) }
+}
+
+/// # Safety
+/// `path` is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_path_set(path: *const c_char) -> c_int {
+    if path.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let p = unsafe { CStr::from_ptr(path) }.to_string_lossy();
+    group::config_path_set(&p).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_save(grp: *mut crt_group_t, forall: bool) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: the contract.
+    let name = unsafe { group_name(grp) };
+    if !init::is_service() || name != primary_grpid() {
+        return DER_INVAL;
+    }
+    let Some(ctx0) = init::context_lookup(0) else { return DER_INVAL };
+    group::config_save(&name.unwrap_or_default(), forall, ctx0.uri()).err().unwrap_or(0)
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_config_remove(grp: *mut crt_group_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { group_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => group::config_remove(&n).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `srv_grpid` is NULL or a C string; `attached_grp` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_attach(srv_grpid: *mut c_char, attached_grp: *mut *mut crt_group_t) -> c_int {
+    if srv_grpid.is_null() || attached_grp.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(srv_grpid) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    let name = id.to_string_lossy().into_owned();
+    if let Err(e) = group::attach(&name) {
+        return e;
+    }
+    let cname = std::ffi::CString::new(name).unwrap_or_default();
+    let mut h = Box::new(GroupHandle { pub_: crt_group_t { cg_grpid: std::ptr::null_mut() }, name: cname });
+    h.pub_.cg_grpid = h.name.as_ptr() as *mut c_char;
+    // SAFETY: checked non-NULL; the handle lives until crt_group_detach.
+    unsafe { *attached_grp = Box::into_raw(h) as *mut crt_group_t };
+    0
+}
+
+/// # Safety
+/// `attached_grp` is NULL or a handle from `crt_group_attach`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_detach(attached_grp: *mut crt_group_t) -> c_int {
+    if attached_grp.is_null() {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: the contract: a GroupHandle from crt_group_attach.
+    let h = unsafe { Box::from_raw(attached_grp as *mut GroupHandle) };
+    group::detach(&h.name.to_string_lossy()).err().unwrap_or(0)
+}
+
+/// Group handles handed out by crt_group_lookup and crt_group_view_create, by name (kept for
+/// the process: a looked-up handle stays valid).
+static HANDLES: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+fn handle_for(name: &str) -> *mut crt_group_t {
+    let mut hs = HANDLES.lock().unwrap_or_else(|p| p.into_inner());
+    for &h in hs.iter() {
+        let g = h as *const GroupHandle;
+        // SAFETY: every entry is a leaked GroupHandle that is never freed.
+        if unsafe { (*g).name.as_bytes() } == name.as_bytes() {
+            return h as *mut crt_group_t;
+        }
+    }
+    let cname = std::ffi::CString::new(name).unwrap_or_default();
+    let mut h = Box::new(GroupHandle { pub_: crt_group_t { cg_grpid: std::ptr::null_mut() }, name: cname });
+    h.pub_.cg_grpid = h.name.as_ptr() as *mut c_char;
+    let p = Box::into_raw(h) as usize;
+    hs.push(p);
+    p as *mut crt_group_t
+}
+
+/// `crt_group_lookup`: NULL or the primary's name gives the primary group; an attached group
+/// or view by name; NULL otherwise (and before init).
+///
+/// # Safety
+/// `grp_id` is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_lookup(grp_id: crt_group_id_t) -> *mut crt_group_t {
+    let Some(primary) = primary_grpid() else { return std::ptr::null_mut() };
+    if grp_id.is_null() {
+        return handle_for(&primary);
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(grp_id) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return std::ptr::null_mut();
+    }
+    let n = id.to_string_lossy();
+    if n == primary || group::is_attached(&n) || crate::secondary::exists(&n) {
+        handle_for(&n)
+    } else {
+        std::ptr::null_mut()
+    }
+}
+
+/// `crt_group_view_create`: an empty view named `srv_grpid`, filled with
+/// crt_group_primary_rank_add.
+///
+/// # Safety
+/// `srv_grpid` NULL or a C string; `ret_grp` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_view_create(srv_grpid: crt_group_id_t, ret_grp: *mut *mut crt_group_t) -> c_int {
+    if ret_grp.is_null() || srv_grpid.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(srv_grpid) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    let n = id.to_string_lossy();
+    group::view_create(&n);
+    // SAFETY: checked non-NULL.
+    unsafe { *ret_grp = handle_for(&n) };
+    0
+}
+
+/// `crt_group_view_destroy`.
+///
+/// # Safety
+/// `grp` is NULL or a handle from `crt_group_view_create`.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_view_destroy(grp: *mut crt_group_t) -> c_int {
+    if grp.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    match unsafe { group_name(grp) } {
+        Some(n) => group::detach(&n).err().unwrap_or(0),
+        None => DER_INVAL,
+    }
+}
+
+/// The name of a secondary group handle, or None for any other group.
+///
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+unsafe fn secondary_name(grp: *mut crt_group_t) -> Option<String> {
+    if grp.is_null() {
+        return None;
+    }
+    // SAFETY: the contract.
+    unsafe { group_name(grp) }.filter(|n| crate::secondary::exists(n))
+}
+
+/// # Safety
+/// `grp_name` NULL or a C string; `primary_grp` NULL or a handle; `ranks` NULL or valid;
+/// `ret_grp` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_create(grp_name: crt_group_id_t, primary_grp: *mut crt_group_t, ranks: *mut d_rank_list_t, ret_grp: *mut *mut crt_group_t) -> c_int {
+    if ret_grp.is_null() || grp_name.is_null() {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // The primary group must be given (NULL is not a group here, as upstream).
+    // SAFETY: the contract.
+    if primary_grp.is_null() || unsafe { group_name(primary_grp) } != primary_grpid() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(grp_name) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return DER_INVAL;
+    }
+    // SAFETY: ranks is NULL or holds rl_nr ranks.
+    let list: Vec<u32> = match unsafe { ranks.as_ref() } {
+        Some(r) if r.rl_nr > 0 && !r.rl_ranks.is_null() => unsafe { std::slice::from_raw_parts(r.rl_ranks, r.rl_nr as usize) }.to_vec(),
+        _ => Vec::new(),
+    };
+    let n = id.to_string_lossy();
+    match crate::secondary::create(&n, &list) {
+        Ok(()) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *ret_grp = handle_for(&n) };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a secondary group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_destroy(grp: *mut crt_group_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { secondary_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => crate::secondary::destroy(&n).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_rank_add(grp: *mut crt_group_t, secondary_rank: d_rank_t, primary_rank: d_rank_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { secondary_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => crate::secondary::rank_add(&n, secondary_rank, primary_rank).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_auto_rank_remove(grp: *mut crt_group_t, enable: bool) -> c_int {
+    // SAFETY: the contract.
+    let name = unsafe { group_name(grp) };
+    if grp.is_null() || name.is_none() {
+        return DER_INVAL;
+    }
+    // a no-op on secondary groups, as upstream
+    if name == primary_grpid() {
+        crate::secondary::set_auto_remove(enable);
+    }
+    0
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+unsafe fn translate(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t, p2s: bool) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    if subgrp.is_null() || rank_out.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let r = match unsafe { secondary_name(subgrp) } {
+        // the primary group translates to itself
+        None => Ok(rank_in),
+        Some(n) if p2s => crate::secondary::p2s(&n, rank_in),
+        Some(n) => crate::secondary::s2p(&n, rank_in),
+    };
+    match r {
+        Ok(v) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *rank_out = v };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_rank_p2s(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { translate(subgrp, rank_in, rank_out, true) }
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_rank_s2p(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { translate(subgrp, rank_in, rank_out, false) }
+}
+
+/// # Safety
+/// `grp` NULL or a handle; `sec_ranks`/`prim_ranks` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_modify(grp: *mut crt_group_t, sec_ranks: *mut d_rank_list_t, prim_ranks: *mut d_rank_list_t, op: crate::sys::crt_group_mod_op_t, version: u32) -> c_int {
+    // SAFETY: the contract.
+    let Some(n) = (unsafe { secondary_name(grp) }) else { return DER_INVAL };
+    let op = match op {
+        0 => group::ModOp::Replace,
+        1 => group::ModOp::Add,
+        2 => group::ModOp::Remove,
+        _ => return DER_INVAL,
+    };
+    // SAFETY: lists are NULL or hold rl_nr ranks.
+    let slice = |l: *mut d_rank_list_t| -> Vec<u32> {
+        match unsafe { l.as_ref() } {
+            Some(r) if r.rl_nr > 0 && !r.rl_ranks.is_null() => unsafe { std::slice::from_raw_parts(r.rl_ranks, r.rl_nr as usize) }.to_vec(),
+            _ => Vec::new(),
+        }
+    };
+    crate::secondary::modify(&n, op, &slice(sec_ranks), &slice(prim_ranks), version).err().unwrap_or(0)
 }
