@@ -11,6 +11,7 @@ mod crt_init;
 mod crt_register;
 mod crt_rpc;
 mod crt_tree;
+mod crt_swim;
 mod swim;
 
 pub use crt_bulk::*;
@@ -22,4 +23,5 @@ pub use crt_init::*;
 pub use crt_register::*;
 pub use crt_rpc::*;
 pub use crt_tree::*;
+pub use crt_swim::*;
 pub use swim::*;
