@@ -6,7 +6,9 @@
  * exactly who ran: checked over the flat, k-ary and k-nomial trees with several ratios, with
  * an exclusion list and an inverted (inclusion) filter, a stale group version (-DER_GRPVER),
  * a handler error reported at the root, and a killed rank failing the collective with an
- * error (not a hang). Bounded by alarm(); every child is killed and reaped at the end.
+ * error (not a hang), a membership change applied by a collective (version 3), and a secondary
+ * group (its own rank numbers; auto-remove drops a rank that leaves the primary). Bounded by
+ * alarm(); every child is killed and reaped at the end.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,15 @@
 #define CRT_OSEQ_SUM ((uint64_t)(s_sum) CRT_VAR)((uint64_t)(s_mask) CRT_VAR)((uint32_t)(s_count) CRT_VAR)((int32_t)(s_rc) CRT_VAR)
 CRT_RPC_DECLARE(sum, CRT_ISEQ_SUM, CRT_OSEQ_SUM)
 CRT_RPC_DEFINE(sum, CRT_ISEQ_SUM, CRT_OSEQ_SUM)
+
+/* a membership change done by every node of a collective */
+#define CRT_ISEQ_RM ((uint32_t)(r_rank) CRT_VAR)((uint32_t)(r_ver) CRT_VAR)
+#define CRT_OSEQ_RM ((int32_t)(r_rc) CRT_VAR)((uint32_t)(r_count) CRT_VAR)
+CRT_RPC_DECLARE(rm, CRT_ISEQ_RM, CRT_OSEQ_RM)
+CRT_RPC_DEFINE(rm, CRT_ISEQ_RM, CRT_OSEQ_RM)
+#define OPC_RM CRT_PROTO_OPC(BASE, 1, 1)
+
+static crt_group_t *sec_grp;
 
 static int   priv_token;
 static int   n_aggregate_root, n_pre_forward_root;
@@ -94,13 +105,43 @@ sum_pre_forward(crt_rpc_t *rpc, void *arg)
 static struct crt_corpc_ops co_ops = {
     .co_aggregate = sum_aggregate, .co_pre_forward = sum_pre_forward, .co_post_reply = NULL};
 
+static crt_context_t ctx;
+
+static void
+rm_hdlr(crt_rpc_t *rpc)
+{
+	struct rm_in  *in  = crt_req_get(rpc);
+	struct rm_out *out = crt_reply_get(rpc);
+	d_rank_t       r   = in->r_rank;
+	d_rank_list_t  l   = {.rl_ranks = &r, .rl_nr = 1};
+
+	out->r_rc    = crt_group_primary_modify(NULL, &ctx, 1, &l, NULL, NULL,
+						CRT_GROUP_MOD_OP_REMOVE, in->r_ver);
+	out->r_count = 1;
+	crt_reply_send(rpc);
+}
+
+static int
+rm_aggregate(crt_rpc_t *source, crt_rpc_t *result, void *arg)
+{
+	struct rm_out *src = crt_reply_get(source);
+	struct rm_out *dst = crt_reply_get(result);
+
+	(void)arg;
+	if (dst->r_rc == 0)
+		dst->r_rc = src->r_rc;
+	dst->r_count += src->r_count;
+	return 0;
+}
+
+static struct crt_corpc_ops rm_ops = {.co_aggregate = rm_aggregate};
+
 static struct crt_proto_rpc_format prf[] = {
     {.prf_req_fmt = &CQF_sum, .prf_hdlr = sum_hdlr, .prf_co_ops = &co_ops},
+    {.prf_req_fmt = &CQF_rm, .prf_hdlr = rm_hdlr, .prf_co_ops = &rm_ops},
 };
 static struct crt_proto_format cpf = {
-    .cpf_name = "corpc_test", .cpf_ver = 1, .cpf_count = 1, .cpf_prf = prf, .cpf_base = BASE};
-
-static crt_context_t ctx;
+    .cpf_name = "corpc_test", .cpf_ver = 1, .cpf_count = 2, .cpf_prf = prf, .cpf_base = BASE};
 
 static void
 uri_of(d_rank_t r, char *buf, size_t len)
@@ -136,6 +177,18 @@ join(d_rank_t me)
 	}
 	if (crt_group_primary_modify(NULL, &ctx, 1, &l, inc, uris, CRT_GROUP_MOD_OP_ADD, 2) != 0)
 		return 13;
+	/* a secondary group: its ranks 0, 1, 2, 3 are primary 6, 4, 2, 0; with auto-remove a
+	 * rank leaving the primary group leaves it too */
+	{
+		d_rank_t      sr[] = {6, 4, 2, 0};
+		d_rank_list_t sl   = {.rl_ranks = sr, .rl_nr = 4};
+		crt_group_t  *pri  = crt_group_lookup(NULL);
+
+		if (pri == NULL || crt_group_secondary_create("corpc_sec", pri, &sl, &sec_grp) != 0)
+			return 14;
+		if (crt_group_auto_rank_remove(pri, true) != 0)
+			return 15;
+	}
 	return 0;
 }
 
@@ -177,7 +230,7 @@ is_done(void *arg)
 
 /* One collective from rank 0; returns its rc, fills *out. */
 static int
-collective(int topo, d_rank_list_t *filter, uint32_t flags, uint32_t fail_rank, uint32_t timeout,
+collective_in(crt_group_t *grp, int topo, d_rank_list_t *filter, uint32_t flags, uint32_t fail_rank, uint32_t timeout,
 	   struct sum_out *out, double *secs)
 {
 	crt_rpc_t      *rpc = NULL;
@@ -185,7 +238,7 @@ collective(int topo, d_rank_list_t *filter, uint32_t flags, uint32_t fail_rank, 
 	struct result   res = {0};
 	struct timespec a, b;
 
-	assert_int_equal(crt_corpc_req_create(ctx, NULL, filter, OPC_SUM, NULL, &priv_token, flags,
+	assert_int_equal(crt_corpc_req_create(ctx, grp, filter, OPC_SUM, NULL, &priv_token, flags,
 					      topo, &rpc),
 			 0);
 	in              = crt_req_get(rpc);
@@ -200,6 +253,46 @@ collective(int topo, d_rank_list_t *filter, uint32_t flags, uint32_t fail_rank, 
 		*secs = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	if (out)
 		*out = res.out;
+	return res.rc;
+}
+
+static int
+collective(int topo, d_rank_list_t *filter, uint32_t flags, uint32_t fail_rank, uint32_t timeout,
+	   struct sum_out *out, double *secs)
+{
+	return collective_in(NULL, topo, filter, flags, fail_rank, timeout, out, secs);
+}
+
+static void
+rm_cb(const struct crt_cb_info *info)
+{
+	struct result *res = info->cci_arg;
+	struct rm_out *o   = crt_reply_get(info->cci_rpc);
+
+	res->rc = info->cci_rc;
+	if (res->rc == 0)
+		res->rc = o->r_rc;
+	res->out.s_count = o->r_count;
+	res->done        = 1;
+}
+
+/* every member (but the excluded) removes `rank` from its primary group at `ver` */
+static int
+remove_everywhere(d_rank_t rank, uint32_t ver, d_rank_list_t *excl, uint32_t *count)
+{
+	crt_rpc_t     *rpc;
+	struct rm_in  *in;
+	struct result  res = {0};
+
+	assert_int_equal(crt_corpc_req_create(ctx, NULL, excl, OPC_RM, NULL, NULL, 0,
+					      crt_tree_topo(CRT_TREE_KNOMIAL, 2), &rpc),
+			 0);
+	in         = crt_req_get(rpc);
+	in->r_rank = rank;
+	in->r_ver  = ver;
+	assert_int_equal(crt_req_send(rpc, rm_cb, &res), 0);
+	assert_int_equal(crt_progress_cond(ctx, 30 * 1000 * 1000, is_done, &res), 0);
+	*count = res.out.s_count;
 	return res.rc;
 }
 
@@ -303,6 +396,23 @@ test_corpc(void **state)
 	assert_int_equal(out.s_sum, 24);
 	assert_int_equal(out.s_count, NRANKS - 2);
 
+	/* a secondary group: its own rank numbers and tree, children addressed by primary rank */
+	for (i = 0; i < (int)(sizeof(topos) / sizeof(topos[0])); i++) {
+		d_rank_t      sx[] = {1};
+		d_rank_list_t sl   = {.rl_ranks = sx, .rl_nr = 1};
+
+		assert_int_equal(collective_in(sec_grp, topos[i], NULL, 0, CRT_NO_RANK, 0, &out, NULL),
+				 0);
+		assert_int_equal(out.s_sum, 12);
+		assert_int_equal(out.s_count, 4);
+		assert_int_equal(out.s_mask, 0x55);
+		/* secondary rank 1 is primary rank 4 */
+		assert_int_equal(collective_in(sec_grp, topos[i], &sl, 0, CRT_NO_RANK, 0, &out, NULL),
+				 0);
+		assert_int_equal(out.s_sum, 8);
+		assert_int_equal(out.s_mask, 0x45);
+	}
+
 	/* a handler's error deep in the tree reaches the root */
 	assert_int_equal(collective(topos[4], NULL, 0, 7, 0, &out, NULL), -DER_MISC);
 	assert_int_equal(collective(topos[0], NULL, 0, 7, 0, &out, NULL), -DER_MISC);
@@ -328,8 +438,29 @@ test_corpc(void **state)
 		d_rank_t      ex5[] = {5};
 		d_rank_list_t l5    = {.rl_ranks = ex5, .rl_nr = 1};
 
+		uint32_t      n;
+
 		assert_int_equal(collective(topos[5], &l5, 0, CRT_NO_RANK, 2, &out, NULL), 0);
 		assert_int_equal(out.s_sum, 23);
+
+		/* the survivors drop rank 5 (version 3): trees over the new membership skip it */
+		assert_int_equal(remove_everywhere(5, 3, &l5, &n), 0);
+		assert_int_equal(n, NRANKS - 1);
+		for (i = 0; i < (int)(sizeof(topos) / sizeof(topos[0])); i++) {
+			assert_int_equal(collective(topos[i], NULL, 0, CRT_NO_RANK, 2, &out, NULL), 0);
+			assert_int_equal(out.s_sum, 23);
+			assert_int_equal(out.s_count, NRANKS - 1);
+		}
+		/* rank 6 leaves the primary group at version 4: auto-remove takes it out of the
+		 * secondary group on every node, so the secondary collective no longer reaches it */
+		assert_int_equal(remove_everywhere(6, 4, NULL, &n), 0);
+		assert_int_equal(n, NRANKS - 1); /* 6 itself ran the handler before leaving */
+		assert_int_equal(collective(topos[4], NULL, 0, CRT_NO_RANK, 2, &out, NULL), 0);
+		assert_int_equal(out.s_sum, 17);
+		assert_int_equal(collective_in(sec_grp, topos[4], NULL, 0, CRT_NO_RANK, 2, &out, NULL),
+				 0);
+		assert_int_equal(out.s_sum, 6);
+		assert_int_equal(out.s_mask, 0x15);
 	}
 
 	kill_all();

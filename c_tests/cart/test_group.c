@@ -226,6 +226,61 @@ test_primary(void **state)
 		assert_null(crt_group_lookup("srv_view"));
 	}
 
+	/* secondary groups: translation tables, modify, auto-remove */
+	{
+		crt_group_t   *pg = crt_group_lookup(NULL), *sg = NULL;
+		d_rank_t       r78[] = {7, 8}, sr[] = {8, 0}, sm[] = {1, 9}, pm[] = {0, 7};
+		d_rank_list_t  rl = {.rl_ranks = r78, .rl_nr = 2};
+		d_rank_list_t  sl = {.rl_ranks = sr, .rl_nr = 2};
+		d_rank_list_t  sml = {.rl_ranks = sm, .rl_nr = 2}, pml = {.rl_ranks = pm, .rl_nr = 2};
+		uint64_t       inc2[] = {1, 2};
+		char          *u2[] = {"ofi+tcp://127.0.0.1:7700", "ofi+tcp://127.0.0.1:7800"};
+		d_rank_t       out;
+		uint32_t       n;
+
+		assert_int_equal(crt_group_primary_modify(NULL, &ctx, 1, &rl, inc2, u2,
+							  CRT_GROUP_MOD_OP_ADD, 10), 0);
+		assert_int_equal(crt_group_secondary_create("sec1", NULL, &sl, &sg), -DER_INVAL);
+		assert_int_equal(crt_group_secondary_create("sec1", pg, &sl, &sg), 0);
+		assert_int_equal(crt_group_secondary_create("sec1", pg, NULL, &sg), -DER_EXIST);
+		assert_ptr_equal(crt_group_lookup("sec1"), sg);
+		assert_int_equal(crt_group_rank_p2s(sg, 0, &out), 0);
+		assert_int_equal(out, 1);
+		assert_int_equal(crt_group_rank_s2p(sg, 0, &out), 0);
+		assert_int_equal(out, 8);
+		assert_int_equal(crt_group_rank_p2s(sg, 7, &out), -DER_OOG);
+		assert_int_equal(crt_group_rank_s2p(sg, 4, &out), -DER_OOG);
+		assert_int_equal(crt_group_rank_p2s(pg, 7, &out), 0); /* the primary: itself */
+		assert_int_equal(out, 7);
+		assert_int_equal(crt_group_rank_p2s(NULL, 7, &out), -DER_INVAL);
+		assert_int_equal(crt_group_rank(sg, &out), 0);
+		assert_int_equal(out, 1); /* my primary rank 0 is secondary rank 1 */
+		assert_int_equal(crt_group_secondary_rank_add(sg, 5, 7), 0);
+		assert_int_equal(crt_group_secondary_rank_add(sg, 5, 7), -DER_EXIST);
+		assert_int_equal(crt_group_secondary_rank_add(pg, 6, 7), -DER_INVAL);
+		assert_int_equal(crt_group_size(sg, &n), 0);
+		assert_int_equal(n, 3);
+
+		assert_int_equal(crt_group_secondary_modify(sg, &sml, &pml, CRT_GROUP_MOD_OP_REPLACE, 2), 0);
+		assert_int_equal(crt_group_size(sg, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(crt_group_rank_s2p(sg, 9, &out), 0);
+		assert_int_equal(out, 7);
+		assert_int_equal(crt_group_rank_s2p(sg, 0, &out), -DER_OOG);
+		assert_int_equal(crt_group_secondary_modify(sg, &sml, NULL, CRT_GROUP_MOD_OP_ADD, 3), -DER_INVAL);
+
+		/* auto-remove: a rank leaving the primary leaves the secondary */
+		assert_int_equal(crt_group_auto_rank_remove(pg, true), 0);
+		assert_int_equal(crt_group_rank_remove(NULL, 7), 0);
+		assert_int_equal(crt_group_rank_p2s(sg, 7, &out), -DER_OOG);
+		assert_int_equal(crt_group_size(sg, &n), 0);
+		assert_int_equal(n, 1);
+
+		assert_int_equal(crt_group_secondary_destroy(sg), 0);
+		assert_int_equal(crt_group_secondary_destroy(sg), -DER_INVAL);
+		assert_null(crt_group_lookup("sec1"));
+	}
+
 	assert_int_equal(crt_unregister_event_cb(ev_cb, evs), 0);
 	assert_int_equal(crt_context_destroy(ctx, 0), 0);
 	assert_int_equal(crt_finalize(), 0);

@@ -296,6 +296,15 @@ server(void)
 		return 12;
 	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 13;
+	/* rank 3, known here only, lives at this process's context 1 (URI lookup test) */
+	{
+		char *u1 = NULL;
+
+		if (crt_context_uri_get(ctx[1], &u1) != 0 ||
+		    crt_group_primary_rank_add(ctx[0], NULL, 3, u1) != 0)
+			return 18;
+		free(u1);
+	}
 	/* publish the group for clients (CRT_ATTACH_INFO_PATH) */
 	if (crt_group_config_save(NULL, true) != 0)
 		return 16;
@@ -460,7 +469,7 @@ test_rpcs(void **state)
 		uint32_t gsize = 0;
 
 		assert_int_equal(crt_group_size(srv_grp, &gsize), 0);
-		assert_int_equal(gsize, 1);
+		assert_int_equal(gsize, 2); /* ranks 0 and 3 */
 	}
 	assert_int_equal(crt_group_rank(NULL, &rank), 0);
 	assert_int_equal(rank, CRT_NO_RANK);
@@ -496,6 +505,36 @@ test_rpcs(void **state)
 		assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, pq_done, &q), 0);
 		assert_int_equal(q.rc, -DER_NONEXIST);
 		ep.ep_tag = 0;
+	}
+
+	/* URI lookup by RPC: rank 3 is unknown here, rank 0 knows it; rank 4 nobody knows */
+	{
+		crt_endpoint_t  lep = {.ep_grp = NULL, .ep_rank = 3, .ep_tag = 0};
+		struct echo_in *lin;
+		char           *luri = NULL, want[64];
+
+		assert_int_equal(crt_rank_uri_get(NULL, 3, 0, &luri), -DER_OOG);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(crt_req_create(cctx, &lep, OPC(OPC_ECHO), &rpc), 0);
+		lin      = crt_req_get(rpc);
+		lin->e_x = 100;
+		lin->e_s = "via lookup";
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(r.out.e_x, 101);
+		assert_int_equal(r.out.e_tag, 1); /* served by the server's context 1 */
+		assert_int_equal(crt_rank_uri_get(NULL, 3, 0, &luri), 0); /* now cached */
+		snprintf(want, sizeof(want), "ofi+tcp://127.0.0.1:%d", port_base + 1);
+		assert_string_equal(luri, want);
+		free(luri);
+
+		memset(&r, 0, sizeof(r));
+		lep.ep_rank = 4;
+		assert_int_equal(crt_req_create(cctx, &lep, OPC(OPC_ECHO), &rpc), 0);
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, -DER_OOG);
 	}
 
 	/* context 1 (port + 1) through the RPC task, with a 1.5 MiB iov */
@@ -689,7 +728,7 @@ test_rpcs(void **state)
 	ep.ep_rank = 5;
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
 	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
-	assert_int_equal(r.done, 1); /* reported at once */
+	wait_result(&r); /* after asking rank 0, which does not know it either */
 	assert_int_equal(r.rc, -DER_OOG);
 	ep.ep_rank = 0;
 

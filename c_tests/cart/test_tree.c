@@ -175,6 +175,36 @@ test_group_trees(void **state)
 	assert_int_equal(crt_tree_get_parent(NULL, 3, NULL, bin, 10, 10, &p), -DER_INVAL);
 	assert_int_equal(crt_tree_get_parent(NULL, 3, NULL, bin, 11, 10, &p), -DER_NONEXIST);
 
+	/* a secondary group (upstream's private group starts with the public handle): its own
+	 * rank numbers 0, 1, 2 for primary 40, 20, 10 */
+	{
+		d_rank_t      sr[] = {40, 20, 10};
+		d_rank_list_t sl   = {.rl_ranks = sr, .rl_nr = 3};
+		crt_group_t  *sec;
+
+		assert_int_equal(crt_group_secondary_create("tree_sec", crt_group_lookup(NULL), &sl,
+							    &sec),
+				 0);
+		assert_int_equal(crt_tree_get_children((struct crt_grp_priv *)sec, 0, false, NULL,
+						       kary, 0, 0, &got, NULL),
+				 0);
+		assert_non_null(got);
+		assert_int_equal(got->rl_nr, 2);
+		assert_int_equal(got->rl_ranks[0], 1);
+		assert_int_equal(got->rl_ranks[1], 2);
+		free(got->rl_ranks);
+		free(got);
+		assert_int_equal(crt_tree_get_parent((struct crt_grp_priv *)sec, 0, NULL, kary, 0, 2,
+						     &p),
+				 0);
+		assert_int_equal(p, 0);
+		/* primary rank 50 is no secondary rank */
+		assert_int_equal(crt_tree_get_nchildren((struct crt_grp_priv *)sec, 0, NULL, kary, 0,
+							50, &n),
+				 -DER_NONEXIST);
+		assert_int_equal(crt_group_secondary_destroy(sec), 0);
+	}
+
 	assert_int_equal(crt_context_destroy(ctx, 1), 0);
 	assert_int_equal(crt_finalize(), 0);
 }

@@ -9,7 +9,10 @@
 //! header, `crt_reply_send`, and the last reference.
 //!
 //! Wire header: group version, tree topology, root rank, flags, filter count (u32 LE each),
-//! then the filter ranks.
+//! the filter ranks, then the group's name (u32 length and bytes; empty: the primary group).
+//!
+//! A collective over a secondary group builds its tree in that group's rank numbers, with
+//! that group's version, and addresses each child by its primary rank (upstream's s2p).
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +37,8 @@ pub struct Header {
     pub root: u32,
     pub flags: u32,
     pub filter: Vec<u32>,
+    /// A secondary group's name; empty for the primary group.
+    pub grp: String,
 }
 
 impl Header {
@@ -45,6 +50,8 @@ impl Header {
         for r in &self.filter {
             v.extend_from_slice(&r.to_le_bytes());
         }
+        v.extend_from_slice(&(self.grp.len() as u32).to_le_bytes());
+        v.extend_from_slice(self.grp.as_bytes());
         v
     }
 
@@ -56,7 +63,10 @@ impl Header {
             return None;
         }
         let filter = (0..n).map(|i| w(5 + i)).collect::<Option<Vec<u32>>>()?;
-        Some((Header { grp_ver: w(0)?, topo: w(1)? as i32, root: w(2)?, flags: w(3)?, filter }, 20 + 4 * n))
+        let glen = w(5 + n)? as usize;
+        let at = 24 + 4 * n;
+        let grp = String::from_utf8(b.get(at..at + glen)?.to_vec()).ok()?;
+        Some((Header { grp_ver: w(0)?, topo: w(1)? as i32, root: w(2)?, flags: w(3)?, filter, grp }, at + glen))
     }
 }
 
@@ -101,8 +111,30 @@ fn ops(p: usize) -> Option<crt_corpc_ops> {
     unsafe { (info.co_ops as *const crt_corpc_ops).as_ref() }.copied()
 }
 
-/// `crt_corpc_req_create`: a root RPC whose send runs the collective from this rank.
-pub fn req_create(ctx: Arc<Context>, filter: Option<&[u32]>, opc: u32, priv_: usize, flags: u32, topo: i32) -> Result<*mut RpcPriv, i32> {
+/// A group's members, version and this process's rank in it (CRT_NO_RANK: not a member);
+/// `grp` empty: the primary group. -DER_NONEXIST for an unknown secondary group.
+fn scope(grp: &str) -> Result<(Vec<u32>, u32, u32), i32> {
+    if grp.is_empty() {
+        return Ok((group::ranks(), group::version(), group::self_rank().unwrap_or(group::CRT_NO_RANK)));
+    }
+    let ranks = crate::secondary::ranks(grp).ok_or(tree::DER_NONEXIST)?;
+    let ver = crate::secondary::version(grp).ok_or(tree::DER_NONEXIST)?;
+    let me = crate::secondary::self_rank(grp).ok_or(tree::DER_NONEXIST)?;
+    Ok((ranks, ver, me))
+}
+
+/// A group rank's primary rank.
+fn to_primary(grp: &str, r: u32) -> Result<u32, i32> {
+    if grp.is_empty() {
+        Ok(r)
+    } else {
+        crate::secondary::s2p(grp, r)
+    }
+}
+
+/// `crt_corpc_req_create`: a root RPC whose send runs the collective from this rank, over the
+/// primary group (`grp` empty) or a secondary group.
+pub fn req_create(ctx: Arc<Context>, grp: &str, filter: Option<&[u32]>, opc: u32, priv_: usize, flags: u32, topo: i32) -> Result<*mut RpcPriv, i32> {
     if !crate::init::initialized() {
         return Err(crate::init::DER_UNINIT);
     }
@@ -110,7 +142,11 @@ pub fn req_create(ctx: Arc<Context>, filter: Option<&[u32]>, opc: u32, priv_: us
         return Err(DER_NO_PERM);
     }
     tree::Topo::decode(topo).ok_or(tree::DER_INVAL)?;
-    let me = group::self_rank().ok_or(tree::DER_GRPVER)?;
+    let (_, grp_ver, me) = scope(grp)?;
+    if me == group::CRT_NO_RANK {
+        return Err(tree::DER_GRPVER);
+    }
+    let pri_me = group::self_rank().ok_or(tree::DER_GRPVER)?;
     let invert = flags & FILTER_INVERT != 0;
     let mut filt: Vec<u32> = filter.unwrap_or(&[]).to_vec();
     // A root outside the scope is put in (so the tree has a root) but runs no handler.
@@ -123,9 +159,9 @@ pub fn req_create(ctx: Arc<Context>, filter: Option<&[u32]>, opc: u32, priv_: us
             filt.retain(|&r| r != me);
         }
     }
-    let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: me, ep_tag: ctx.idx() };
+    let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: pri_me, ep_tag: ctx.idx() };
     let p = rpc::create(ctx, Some(ep), opc)?;
-    let hdr = Header { grp_ver: group::version(), topo, root: me, flags: flags & (FILTER_INVERT | CO_FAILOUT), filter: filt };
+    let hdr = Header { grp_ver, topo, root: me, flags: flags & (FILTER_INVERT | CO_FAILOUT), filter: filt, grp: grp.to_owned() };
     with(|tb| {
         tb.nodes.insert(p as usize, Node { hdr, priv_, root: true, root_excluded, children: 0, acked: 0, local_done: false, rc: 0, early: Vec::new(), finished: false })
     });
@@ -207,8 +243,18 @@ fn forward(p: usize) {
             return fail(p, rc);
         }
     }
-    let Some(me) = group::self_rank() else { return fail(p, tree::DER_GRPVER) };
-    let kids = match tree::children(&group::ranks(), Some((hdr.grp_ver, group::version())), hdr.flags & FILTER_INVERT != 0, Some(&hdr.filter), hdr.topo, hdr.root, me) {
+    let (membs, ver, me) = match scope(&hdr.grp) {
+        Ok(s) => s,
+        Err(rc) => return fail(p, rc),
+    };
+    if me == group::CRT_NO_RANK {
+        return fail(p, tree::DER_GRPVER);
+    }
+    let kids = match tree::children(&membs, Some((hdr.grp_ver, ver)), hdr.flags & FILTER_INVERT != 0, Some(&hdr.filter), hdr.topo, hdr.root, me) {
+        Ok(k) => k,
+        Err(rc) => return fail(p, rc),
+    };
+    let kids = match kids.iter().map(|&k| to_primary(&hdr.grp, k)).collect::<Result<Vec<u32>, i32>>() {
         Ok(k) => k,
         Err(rc) => return fail(p, rc),
     };
@@ -218,7 +264,11 @@ fn forward(p: usize) {
         }
     });
     let wire = hdr.encode();
-    let timeout = this.timeout();
+    // Children get the timeout the request came with (upstream: the parent's deadline).
+    let timeout = match this.src_timeout() {
+        Ok(t) if t > 0 => t,
+        _ => this.timeout(),
+    };
     for (i, &k) in kids.iter().enumerate() {
         let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: k, ep_tag: this.rpc.cr_ep.ep_tag };
         let c = match rpc::create(this.context().clone(), Some(ep), this.info().opc) {
@@ -358,13 +408,13 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let h = Header { grp_ver: 7, topo: tree::topo_word(tree::Kind::Knomial, 4), root: 3, flags: 2, filter: vec![5, 9] };
+        let h = Header { grp_ver: 7, topo: tree::topo_word(tree::Kind::Knomial, 4), root: 3, flags: 2, filter: vec![5, 9], grp: "sec".into() };
         let mut b = h.encode();
         b.extend_from_slice(&[1, 2, 3]);
-        assert_eq!(Header::decode(&b), Some((h.clone(), 28)));
-        assert_eq!(Header::decode(&b[..27]), None);
+        assert_eq!(Header::decode(&b), Some((h.clone(), 35)));
+        assert_eq!(Header::decode(&b[..34]), None);
         assert_eq!(Header::decode(&b[..10]), None);
-        let e = Header { filter: vec![], ..h };
-        assert_eq!(Header::decode(&e.encode()), Some((e, 20)));
+        let e = Header { filter: vec![], grp: String::new(), ..h };
+        assert_eq!(Header::decode(&e.encode()), Some((e, 24)));
     }
 }

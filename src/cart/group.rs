@@ -144,6 +144,10 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
         res.removed.push(r);
     }
     b.version = version;
+    drop(g);
+    for r in &res.removed {
+        crate::secondary::primary_removed(*r);
+    }
     Ok(res)
 }
 
@@ -156,6 +160,8 @@ pub fn rank_remove(rank: u32) -> Result<(), i32> {
         return Err(DER_OOG_);
     }
     b.uris.retain(|(r, _), _| *r != rank);
+    drop(g);
+    crate::secondary::primary_removed(rank);
     Ok(())
 }
 
@@ -421,4 +427,18 @@ pub fn attached_ranks(grpid: &str) -> Option<Vec<u32>> {
 /// Whether `grpid` names an attached group or view.
 pub fn is_attached(grpid: &str) -> bool {
     ATTACHED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|m| m.contains_key(grpid))
+}
+
+/// Enters a looked-up address of rank:tag (primary group for `None`, else an attached group or
+/// view, whose tag-0 address it must be for a tag above 0 to be derived).
+pub fn cache_insert(grp: Option<&str>, rank: u32, tag: u32, uri: &str) -> Result<(), i32> {
+    Uri::parse(uri).map_err(|e| e.der())?;
+    match grp {
+        None => {
+            book().get_or_insert_with(Book::default).uris.insert((rank, tag), uri.to_owned());
+            Ok(())
+        }
+        Some(g) if tag == 0 => attached_rank_add(g, rank, uri),
+        Some(_) => Err(der::DER_INVAL),
+    }
 }

@@ -329,6 +329,7 @@ pub fn finalize() -> Result<(), i32> {
     crate::register::clear();
     crate::group::clear();
     crate::group::clear_attached();
+    crate::secondary::clear();
     Ok(())
 }
 

@@ -4,9 +4,9 @@
 //!
 //! The body structs and proc functions cross the C ABI (the format table holds their
 //! addresses): `unsafe` here is theirs, each block with its invariant.
-use crate::capi::{crt_proc_d_iov_t, crt_proc_get_op, crt_proc_int32_t, crt_proc_uint32_t, crt_reply_send};
+use crate::capi::{crt_proc_d_iov_t, crt_proc_d_string_t, crt_proc_get_op, crt_proc_int32_t, crt_proc_uint32_t, crt_reply_send};
 use crate::register::{self, RpcFormat};
-use crate::sys::{crt_proc_op_t, crt_proc_t, crt_req_format, crt_rpc_t, d_iov_t};
+use crate::sys::{crt_group_id_t, crt_proc_op_t, crt_proc_t, crt_req_format, crt_rpc_t, d_iov_t, d_string_t};
 use std::ffi::{c_int, c_void};
 
 pub const CRT_OPC_INTERNAL_BASE: u32 = 0xFF00_0000;
@@ -111,8 +111,112 @@ unsafe extern "C" fn hdlr_proto_query(rpc: *mut crt_rpc_t) {
 }
 
 /// Registers cart's own protocol (each `crt_init` that creates the state).
+/// `struct crt_uri_lookup_in` (upstream's field list).
+#[repr(C)]
+pub struct UriLookupIn {
+    pub ul_grp_id: crt_group_id_t,
+    pub ul_rank: u32,
+    pub ul_tag: u32,
+}
+
+/// `struct crt_uri_lookup_out`.
+#[repr(C)]
+pub struct UriLookupOut {
+    pub ul_uri: d_string_t,
+    pub ul_tag: u32,
+    pub ul_rc: i32,
+}
+
+unsafe extern "C" fn proc_ul_in(proc: crt_proc_t, data: *mut c_void) -> c_int {
+    let d = data as *mut UriLookupIn;
+    let mut op: crt_proc_op_t = 0;
+    // SAFETY: as proc_pq_in.
+    unsafe {
+        let rc = crt_proc_get_op(proc, &mut op);
+        if rc != 0 {
+            return rc;
+        }
+        let rc = crt_proc_d_string_t(proc, op, &mut (*d).ul_grp_id);
+        if rc != 0 {
+            return rc;
+        }
+        let rc = crt_proc_uint32_t(proc, op, &mut (*d).ul_rank);
+        if rc != 0 {
+            return rc;
+        }
+        crt_proc_uint32_t(proc, op, &mut (*d).ul_tag)
+    }
+}
+
+unsafe extern "C" fn proc_ul_out(proc: crt_proc_t, data: *mut c_void) -> c_int {
+    let d = data as *mut UriLookupOut;
+    let mut op: crt_proc_op_t = 0;
+    // SAFETY: as proc_pq_in.
+    unsafe {
+        let rc = crt_proc_get_op(proc, &mut op);
+        if rc != 0 {
+            return rc;
+        }
+        let rc = crt_proc_d_string_t(proc, op, &mut (*d).ul_uri);
+        if rc != 0 {
+            return rc;
+        }
+        let rc = crt_proc_uint32_t(proc, op, &mut (*d).ul_tag);
+        if rc != 0 {
+            return rc;
+        }
+        crt_proc_int32_t(proc, op, &mut (*d).ul_rc)
+    }
+}
+
+pub static UL_FMT: crt_req_format = crt_req_format {
+    crf_proc_in: Some(proc_ul_in),
+    crf_proc_out: Some(proc_ul_out),
+    crf_size_in: std::mem::size_of::<UriLookupIn>(),
+    crf_size_out: std::mem::size_of::<UriLookupOut>(),
+};
+
+/// The URI lookup's server side (upstream `crt_hdlr_uri_lookup`): this rank's own contexts,
+/// else its address book; -DER_OOG in `ul_rc` when the rank is unknown here.
+unsafe extern "C" fn hdlr_uri_lookup(rpc: *mut crt_rpc_t) {
+    // SAFETY: a live server RPC of this format.
+    unsafe {
+        let input = &*((*rpc).cr_input as *const UriLookupIn);
+        let out = &mut *((*rpc).cr_output as *mut UriLookupOut);
+        let (rank, tag) = (input.ul_rank, input.ul_tag);
+        let found = if crate::group::self_rank() == Some(rank) {
+            crate::init::context_lookup(tag as i32).map(|c| c.uri().to_owned()).ok_or(-1019)
+        } else {
+            crate::group::uri(rank, tag)
+        };
+        let s = found.map(|u| std::ffi::CString::new(u).unwrap_or_default());
+        out.ul_tag = tag;
+        match &s {
+            Ok(c) => {
+                out.ul_uri = c.as_ptr() as d_string_t;
+                out.ul_rc = 0;
+            }
+            Err(e) => {
+                out.ul_uri = std::ptr::null_mut();
+                out.ul_rc = *e;
+            }
+        }
+        // The reply is encoded inside crt_reply_send: the string may go afterwards.
+        crt_reply_send(rpc);
+        out.ul_uri = std::ptr::null_mut();
+        drop(s);
+    }
+}
+
 pub fn register() {
-    let none = RpcFormat::default();
+    let none = RpcFormat {
+        req_fmt: &UL_FMT as *const crt_req_format as usize,
+        size_in: UL_FMT.crf_size_in,
+        size_out: UL_FMT.crf_size_out,
+        handler: hdlr_uri_lookup as *const () as usize,
+        co_ops: 0,
+        flags: 0,
+    };
     let pq = RpcFormat {
         req_fmt: &PQ_FMT as *const crt_req_format as usize,
         size_in: PQ_FMT.crf_size_in,

@@ -26,6 +26,9 @@ pub mod register;
 /// The primary group's address book (part of upstream `crt_group.c`).
 pub mod group;
 
+/// Secondary groups: rank translation tables (part of upstream `crt_group.c`).
+pub mod secondary;
+
 /// Requests, replies and their dispatch (upstream `crt_rpc.c`).
 pub mod rpc;
 

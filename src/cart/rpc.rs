@@ -310,14 +310,107 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
         return crate::corpc::root_send(p as usize);
     }
     if target_uri(this).is_err() {
-        complete(p, DER_OOG);
+        // Not in the cache: ask the group's service rank (CRT_OPC_URI_LOOKUP), then go on.
+        match psr_for(this) {
+            Some(psr) => {
+                if let Err(rc) = uri_lookup(p, psr) {
+                    complete(p, rc);
+                }
+            }
+            None => complete(p, DER_OOG),
+        }
         return 0;
     }
+    proceed(p);
+    0
+}
+
+/// Takes a credit and sends, or queues.
+fn proceed(p: *mut RpcPriv) {
+    // SAFETY: p holds the send's reference.
+    let this = unsafe { &*p };
     if !this.ctx.credit_acquire(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag, p as usize, this.info.queue_front) {
-        return 0; // queued: sent when a credit comes back
+        return; // queued: sent when a credit comes back
     }
     launch(p);
-    0
+}
+
+/// The name of the RPC's group when it is not the primary.
+fn group_of(this: &RpcPriv) -> Option<String> {
+    let ep = &this.rpc.cr_ep;
+    if ep.ep_grp.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL ep_grp is a group handle of this library.
+    let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) }?;
+    let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
+    (name != primary).then_some(name)
+}
+
+/// Which rank to ask for an unknown rank's address: the lowest other rank of the group whose
+/// address is known (upstream asks the group's PSR).
+fn psr_for(this: &RpcPriv) -> Option<u32> {
+    let target = this.rpc.cr_ep.ep_rank;
+    match group_of(this) {
+        Some(g) => group::attached_ranks(&g)?.into_iter().find(|r| *r != target),
+        None => group::ranks().into_iter().find(|r| *r != target && Some(*r) != group::self_rank() && group::uri(*r, 0).is_ok()),
+    }
+}
+
+struct Lookup {
+    orig: usize,
+    grp: Option<String>,
+    _name: std::ffi::CString,
+}
+
+/// Sends CRT_OPC_URI_LOOKUP for the RPC's rank:tag to `psr`.
+fn uri_lookup(p: *mut RpcPriv, psr: u32) -> Result<(), i32> {
+    // SAFETY: p holds the send's reference.
+    let this = unsafe { &*p };
+    let grp = group_of(this);
+    let gname = grp.clone().unwrap_or_else(|| crate::init::settings().map(|s| s.grpid).unwrap_or_default());
+    let name = std::ffi::CString::new(gname).map_err(|_| der::DER_INVAL)?;
+    let ep = crt_endpoint_t { ep_grp: this.rpc.cr_ep.ep_grp, ep_rank: psr, ep_tag: 0 };
+    let lp = create(this.ctx.clone(), Some(ep), crate::internal::CRT_OPC_URI_LOOKUP)?;
+    // SAFETY: lp was just created with the lookup format: its input is a UriLookupIn.
+    unsafe {
+        let input = &mut *((*lp).rpc.cr_input as *mut crate::internal::UriLookupIn);
+        input.ul_grp_id = name.as_ptr() as *mut std::ffi::c_char;
+        input.ul_rank = this.rpc.cr_ep.ep_rank;
+        input.ul_tag = this.rpc.cr_ep.ep_tag;
+    }
+    let arg = Box::into_raw(Box::new(Lookup { orig: p as usize, grp, _name: name }));
+    // SAFETY: lp's creation reference goes to send; the callback owns arg.
+    unsafe { send(lp, Some(uri_lookup_done), arg as *mut c_void) };
+    Ok(())
+}
+
+unsafe extern "C" fn uri_lookup_done(info: *const crt_cb_info) {
+    // SAFETY: cart's RPC layer passes a valid info whose argument is our Lookup box.
+    let info = unsafe { &*info };
+    // SAFETY: made in uri_lookup, completed exactly once.
+    let l = unsafe { Box::from_raw(info.cci_arg as *mut Lookup) };
+    let p = l.orig as *mut RpcPriv;
+    let mut rc = info.cci_rc;
+    if rc == 0 {
+        // SAFETY: a completed lookup RPC: its output is a UriLookupOut.
+        let out = unsafe { &*((*info.cci_rpc).cr_output as *const crate::internal::UriLookupOut) };
+        rc = out.ul_rc;
+        if rc == 0 && !out.ul_uri.is_null() {
+            // SAFETY: a decoded string, NUL-terminated.
+            let uri = unsafe { std::ffi::CStr::from_ptr(out.ul_uri) }.to_string_lossy().into_owned();
+            // SAFETY: p holds the send's reference.
+            let ep = unsafe { (*p).rpc.cr_ep };
+            rc = group::cache_insert(l.grp.as_deref(), ep.ep_rank, ep.ep_tag, &uri).err().unwrap_or(0);
+        } else if rc == 0 {
+            rc = DER_OOG;
+        }
+    }
+    if rc == 0 {
+        proceed(p);
+    } else {
+        complete(p, rc);
+    }
 }
 
 /// Sends an RPC that holds a credit; a failure completes it (and passes the credit on).

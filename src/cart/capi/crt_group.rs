@@ -42,11 +42,17 @@ pub unsafe extern "C" fn crt_group_primary_rank_add(_ctx: crt_context_t, grp: *m
 }
 
 /// # Safety
-/// `rank` is NULL or writable.
+/// `grp` NULL or a group handle; `rank` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_rank(_grp: *mut crt_group_t, rank: *mut d_rank_t) -> c_int {
+pub unsafe extern "C" fn crt_group_rank(grp: *mut crt_group_t, rank: *mut d_rank_t) -> c_int {
     if rank.is_null() {
         return DER_INVAL;
+    }
+    // SAFETY: grp is NULL or a group handle of this library.
+    if let Some(n) = unsafe { secondary_name(grp) } {
+        // SAFETY: checked non-NULL.
+        unsafe { *rank = crate::secondary::self_rank(&n).unwrap_or(group::CRT_NO_RANK) };
+        return 0;
     }
     // SAFETY: checked non-NULL.
     unsafe { *rank = group::self_rank().unwrap_or(group::CRT_NO_RANK) };
@@ -93,7 +99,8 @@ pub unsafe extern "C" fn crt_group_size(grp: *mut crt_group_t, size: *mut u32) -
     if !grp.is_null() {
         // SAFETY: a group handle of this library (contract).
         if let Some(n) = unsafe { group_name(grp) }.filter(|n| Some(n) != primary_grpid().as_ref()) {
-            return match group::attached_size(&n) {
+            let sec = crate::secondary::ranks(&n).map(|r| r.len() as u32);
+            return match sec.or_else(|| group::attached_size(&n)) {
                 Some(v) => {
                     // SAFETY: checked non-NULL.
                     unsafe { *size = v };
@@ -145,7 +152,9 @@ pub unsafe extern "C" fn crt_group_ranks_get(group: *mut crt_group_t, list: *mut
     }
     // SAFETY: group is NULL or a group handle of this library.
     let ranks = match unsafe { group_name(group) } {
-        Some(n) if !group.is_null() && Some(&n) != primary_grpid().as_ref() => group::attached_ranks(&n).unwrap_or_default(),
+        Some(n) if !group.is_null() && Some(&n) != primary_grpid().as_ref() => {
+            crate::secondary::ranks(&n).or_else(|| group::attached_ranks(&n)).unwrap_or_default()
+        }
         _ => group::ranks(),
     };
     let l = rank_list(&ranks);
@@ -402,7 +411,7 @@ pub unsafe extern "C" fn crt_group_lookup(grp_id: crt_group_id_t) -> *mut crt_gr
         return std::ptr::null_mut();
     }
     let n = id.to_string_lossy();
-    if n == primary || group::is_attached(&n) {
+    if n == primary || group::is_attached(&n) || crate::secondary::exists(&n) {
         handle_for(&n)
     } else {
         std::ptr::null_mut()
@@ -448,4 +457,155 @@ pub unsafe extern "C" fn crt_group_view_destroy(grp: *mut crt_group_t) -> c_int 
         Some(n) => group::detach(&n).err().unwrap_or(0),
         None => DER_INVAL,
     }
+}
+
+/// The name of a secondary group handle, or None for any other group.
+///
+/// # Safety
+/// `grp` is NULL or a group handle of this library.
+unsafe fn secondary_name(grp: *mut crt_group_t) -> Option<String> {
+    if grp.is_null() {
+        return None;
+    }
+    // SAFETY: the contract.
+    unsafe { group_name(grp) }.filter(|n| crate::secondary::exists(n))
+}
+
+/// # Safety
+/// `grp_name` NULL or a C string; `primary_grp` NULL or a handle; `ranks` NULL or valid;
+/// `ret_grp` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_create(grp_name: crt_group_id_t, primary_grp: *mut crt_group_t, ranks: *mut d_rank_list_t, ret_grp: *mut *mut crt_group_t) -> c_int {
+    if ret_grp.is_null() || grp_name.is_null() {
+        return DER_INVAL;
+    }
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // The primary group must be given (NULL is not a group here, as upstream).
+    // SAFETY: the contract.
+    if primary_grp.is_null() || unsafe { group_name(primary_grp) } != primary_grpid() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let id = unsafe { CStr::from_ptr(grp_name) };
+    if !init::validate_grpid(id.to_bytes()) {
+        return DER_INVAL;
+    }
+    // SAFETY: ranks is NULL or holds rl_nr ranks.
+    let list: Vec<u32> = match unsafe { ranks.as_ref() } {
+        Some(r) if r.rl_nr > 0 && !r.rl_ranks.is_null() => unsafe { std::slice::from_raw_parts(r.rl_ranks, r.rl_nr as usize) }.to_vec(),
+        _ => Vec::new(),
+    };
+    let n = id.to_string_lossy();
+    match crate::secondary::create(&n, &list) {
+        Ok(()) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *ret_grp = handle_for(&n) };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a secondary group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_destroy(grp: *mut crt_group_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { secondary_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => crate::secondary::destroy(&n).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_rank_add(grp: *mut crt_group_t, secondary_rank: d_rank_t, primary_rank: d_rank_t) -> c_int {
+    // SAFETY: the contract.
+    match unsafe { secondary_name(grp) } {
+        None => DER_INVAL,
+        Some(n) => crate::secondary::rank_add(&n, secondary_rank, primary_rank).err().unwrap_or(0),
+    }
+}
+
+/// # Safety
+/// `grp` is NULL or a group handle.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_auto_rank_remove(grp: *mut crt_group_t, enable: bool) -> c_int {
+    // SAFETY: the contract.
+    let name = unsafe { group_name(grp) };
+    if grp.is_null() || name.is_none() {
+        return DER_INVAL;
+    }
+    // a no-op on secondary groups, as upstream
+    if name == primary_grpid() {
+        crate::secondary::set_auto_remove(enable);
+    }
+    0
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+unsafe fn translate(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t, p2s: bool) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    if subgrp.is_null() || rank_out.is_null() {
+        return DER_INVAL;
+    }
+    // SAFETY: the contract.
+    let r = match unsafe { secondary_name(subgrp) } {
+        // the primary group translates to itself
+        None => Ok(rank_in),
+        Some(n) if p2s => crate::secondary::p2s(&n, rank_in),
+        Some(n) => crate::secondary::s2p(&n, rank_in),
+    };
+    match r {
+        Ok(v) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *rank_out = v };
+            0
+        }
+        Err(e) => e,
+    }
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_rank_p2s(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { translate(subgrp, rank_in, rank_out, true) }
+}
+
+/// # Safety
+/// `subgrp` NULL or a handle; `rank_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_rank_s2p(subgrp: *mut crt_group_t, rank_in: d_rank_t, rank_out: *mut d_rank_t) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { translate(subgrp, rank_in, rank_out, false) }
+}
+
+/// # Safety
+/// `grp` NULL or a handle; `sec_ranks`/`prim_ranks` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn crt_group_secondary_modify(grp: *mut crt_group_t, sec_ranks: *mut d_rank_list_t, prim_ranks: *mut d_rank_list_t, op: crate::sys::crt_group_mod_op_t, version: u32) -> c_int {
+    // SAFETY: the contract.
+    let Some(n) = (unsafe { secondary_name(grp) }) else { return DER_INVAL };
+    let op = match op {
+        0 => group::ModOp::Replace,
+        1 => group::ModOp::Add,
+        2 => group::ModOp::Remove,
+        _ => return DER_INVAL,
+    };
+    // SAFETY: lists are NULL or hold rl_nr ranks.
+    let slice = |l: *mut d_rank_list_t| -> Vec<u32> {
+        match unsafe { l.as_ref() } {
+            Some(r) if r.rl_nr > 0 && !r.rl_ranks.is_null() => unsafe { std::slice::from_raw_parts(r.rl_ranks, r.rl_nr as usize) }.to_vec(),
+            _ => Vec::new(),
+        }
+    };
+    crate::secondary::modify(&n, op, &slice(sec_ranks), &slice(prim_ranks), version).err().unwrap_or(0)
 }

@@ -119,6 +119,26 @@ pub static mut crt_knomial_ops: crt_topo_ops = crt_topo_ops {
 pub static mut crt_tops: [*mut crt_topo_ops; 4] =
     [null_mut(), addr_of_mut!(crt_flat_ops), addr_of_mut!(crt_kary_ops), addr_of_mut!(crt_knomial_ops)];
 
+/// The members and version of the group behind `grp_priv`: upstream's private group starts
+/// with its public `crt_group_t`, so oxidaos reads the handle there; NULL or the primary's
+/// name: the primary group; a secondary group: its own rank numbers and version.
+///
+/// # Safety
+/// `grp_priv` is NULL or a group handle of this library.
+unsafe fn members(grp_priv: *mut crt_grp_priv) -> Result<(Vec<u32>, u32), c_int> {
+    let g = grp_priv as *const crate::sys::crt_group_t;
+    // SAFETY: a group handle of this library, its name a C string it owns.
+    let name = unsafe { g.as_ref().and_then(|g| g.cg_grpid.as_ref()).map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
+    let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
+    match name {
+        Some(n) if n != primary && crate::secondary::exists(&n) => Ok((
+            crate::secondary::ranks(&n).unwrap_or_default(),
+            crate::secondary::version(&n).unwrap_or(0),
+        )),
+        _ => Ok((group::ranks(), group::version())),
+    }
+}
+
 /// The ranks of a C rank list (NULL: none).
 ///
 /// # Safety
@@ -154,19 +174,24 @@ fn heap_rank_list(ranks: &[u32]) -> *mut d_rank_list_t {
     }
 }
 
-/// `crt_tree_get_nchildren` over the group's members (oxidaos: the primary group's; the
-/// `grp_priv` handle is not consulted, `grp_ver` neither, as upstream).
+/// `crt_tree_get_nchildren` over the group's members (`grp_ver` is not consulted, as
+/// upstream).
 ///
 /// # Safety
 /// `exclude_ranks` is NULL or valid; `nchildren` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_tree_get_nchildren(_grp_priv: *mut crt_grp_priv, _grp_ver: u32, exclude_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, nchildren: *mut u32) -> c_int {
+pub unsafe extern "C" fn crt_tree_get_nchildren(grp_priv: *mut crt_grp_priv, _grp_ver: u32, exclude_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, nchildren: *mut u32) -> c_int {
     if nchildren.is_null() {
         return DER_INVAL;
     }
     // SAFETY: forwarded contract.
     let ex = unsafe { ranks_of(exclude_ranks) };
-    match tree::nchildren(&group::ranks(), ex, tree_topo, grp_root, grp_self) {
+    // SAFETY: forwarded contract.
+    let (membs, _) = match unsafe { members(grp_priv) } {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    match tree::nchildren(&membs, ex, tree_topo, grp_root, grp_self) {
         Ok(n) => {
             // SAFETY: checked non-NULL.
             unsafe { *nchildren = n };
@@ -182,8 +207,12 @@ pub unsafe extern "C" fn crt_tree_get_nchildren(_grp_priv: *mut crt_grp_priv, _g
 /// # Safety
 /// `filter_ranks` is NULL or valid; the outputs are NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_tree_get_children(_grp_priv: *mut crt_grp_priv, grp_ver: u32, filter_invert: bool, filter_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, children_rank_list: *mut *mut d_rank_list_t, ver_match: *mut bool) -> c_int {
-    let current = group::version();
+pub unsafe extern "C" fn crt_tree_get_children(grp_priv: *mut crt_grp_priv, grp_ver: u32, filter_invert: bool, filter_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, children_rank_list: *mut *mut d_rank_list_t, ver_match: *mut bool) -> c_int {
+    // SAFETY: forwarded contract.
+    let (membs, current) = match unsafe { members(grp_priv) } {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
     let version = if ver_match.is_null() {
         None
     } else {
@@ -196,7 +225,7 @@ pub unsafe extern "C" fn crt_tree_get_children(_grp_priv: *mut crt_grp_priv, grp
     }
     // SAFETY: forwarded contract.
     let filter = unsafe { ranks_of(filter_ranks) };
-    match tree::children(&group::ranks(), version, filter_invert, filter, tree_topo, grp_root, grp_self) {
+    match tree::children(&membs, version, filter_invert, filter, tree_topo, grp_root, grp_self) {
         Ok(v) => {
             let l = if v.is_empty() { null_mut() } else { heap_rank_list(&v) };
             if !v.is_empty() && l.is_null() {
@@ -215,13 +244,18 @@ pub unsafe extern "C" fn crt_tree_get_children(_grp_priv: *mut crt_grp_priv, grp
 /// # Safety
 /// `exclude_ranks` is NULL or valid; `parent_rank` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_tree_get_parent(_grp_priv: *mut crt_grp_priv, _grp_ver: u32, exclude_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, parent_rank: *mut d_rank_t) -> c_int {
+pub unsafe extern "C" fn crt_tree_get_parent(grp_priv: *mut crt_grp_priv, _grp_ver: u32, exclude_ranks: *mut d_rank_list_t, tree_topo: c_int, grp_root: d_rank_t, grp_self: d_rank_t, parent_rank: *mut d_rank_t) -> c_int {
     if parent_rank.is_null() {
         return DER_INVAL;
     }
     // SAFETY: forwarded contract.
     let ex = unsafe { ranks_of(exclude_ranks) };
-    match tree::parent(&group::ranks(), ex, tree_topo, grp_root, grp_self) {
+    // SAFETY: forwarded contract.
+    let (membs, _) = match unsafe { members(grp_priv) } {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    match tree::parent(&membs, ex, tree_topo, grp_root, grp_self) {
         Ok(p) => {
             // SAFETY: checked non-NULL.
             unsafe { *parent_rank = p };
