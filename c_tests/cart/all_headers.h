@@ -3,3 +3,4 @@
 #include <cart/swim.h>
 #include <cart/iv.h>
 #include <cart/api.h>
+#include <cart/crt_swim_internal.h>

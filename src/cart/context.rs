@@ -84,6 +84,15 @@ impl Context {
             eps: Mutex::new(HashMap::new()),
         });
         s.contexts[idx] = Some(ctx.clone());
+        // crt_swim hook: SWIM starts with its context on servers (upstream crt_context_create)
+        let swim = s.settings.server && !s.settings.auto_swim_disable && idx as i32 == s.settings.swim_ctx_idx;
+        drop(st);
+        if swim {
+            if let Err(e) = crate::crt_swim::init(idx as i32) {
+                let _ = ctx.destroy(true);
+                return Err(e);
+            }
+        }
         Ok(ctx)
     }
 
@@ -93,6 +102,10 @@ impl Context {
     pub fn destroy(self: &Arc<Self>, force: bool) -> Result<(), i32> {
         if !init::initialized() {
             return Err(DER_UNINIT);
+        }
+        // crt_swim hook: SWIM stops with its context (upstream crt_context_destroy)
+        if crate::crt_swim::glue().is_some() && init::settings().is_ok_and(|s| s.swim_ctx_idx == self.idx as i32) {
+            let _ = crate::crt_swim::disable(self.idx as i32);
         }
         if !force && !self.ep_empty() {
             match self.flush(1) {
@@ -113,6 +126,11 @@ impl Context {
         match s.contexts.get_mut(self.idx as usize) {
             Some(slot @ Some(_)) if Arc::ptr_eq(slot.as_ref().unwrap(), self) => {
                 *slot = None;
+                let swim = s.settings.swim_ctx_idx == self.idx as i32;
+                drop(st);
+                if swim {
+                    crate::crt_swim::fini();
+                }
                 Ok(())
             }
             _ => Err(der::DER_INVAL),

@@ -78,6 +78,8 @@ pub fn rank_add(rank: u32, uri: &str) -> Result<(), i32> {
     let b = g.get_or_insert_with(Book::default);
     b.uris.insert((rank, 0), uri.to_owned());
     b.members.entry(rank).or_insert(0);
+    drop(g);
+    let _ = crate::crt_swim::rank_add(rank, 0); // crt_swim hook
     Ok(())
 }
 
@@ -148,6 +150,16 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
     for r in &res.removed {
         crate::secondary::primary_removed(*r);
     }
+    // crt_swim hook: SWIM's membership follows the primary group's
+    for (r, inc) in &res.added {
+        let _ = crate::crt_swim::rank_add(*r, *inc);
+    }
+    if !res.added.is_empty() {
+        crate::crt_swim::rank_shuffle();
+    }
+    for r in &res.removed {
+        let _ = crate::crt_swim::rank_del(*r);
+    }
     Ok(res)
 }
 
@@ -162,7 +174,13 @@ pub fn rank_remove(rank: u32) -> Result<(), i32> {
     b.uris.retain(|(r, _), _| *r != rank);
     drop(g);
     crate::secondary::primary_removed(rank);
+    let _ = crate::crt_swim::rank_del(rank); // crt_swim hook
     Ok(())
+}
+
+/// The minimum group version given to `crt_rank_self_set` (0 before it), and the version.
+pub fn version_min() -> (u32, u32) {
+    book().as_ref().map_or((0, 0), |b| (b.version_min, b.version))
 }
 
 /// The URI of rank:tag, or -DER_OOG (-1019) when the rank is not known.

@@ -326,6 +326,8 @@ pub fn finalize() -> Result<(), i32> {
         return Err(der::DER_BUSY);
     }
     *st = None;
+    drop(st);
+    crate::crt_swim::fini(); // crt_swim hook
     crate::register::clear();
     crate::group::clear();
     crate::group::clear_attached();

@@ -69,7 +69,7 @@ pub fn valid_base(base: u32) -> bool {
 /// bad base, version above 0xFF, count 0 or above 0xFFFF; -DER_EXIST when an opcode of the
 /// range is already registered (nothing of the range is then added).
 pub fn proto_register(base: u32, ver: u32, rpcs: &[RpcFormat], internal: bool) -> Result<(), i32> {
-    let base_ok = if internal { base == CRT_PROTO_BASEOPC_MASK } else { valid_base(base) };
+    let base_ok = if internal { base == CRT_PROTO_BASEOPC_MASK || base == 0xFE00_0000 /* SWIM's (crt_swim) */ } else { valid_base(base) };
     if !base_ok || ver > CRT_PROTO_MAX_VER || rpcs.is_empty() || rpcs.len() as u64 > CRT_PROTO_MAX_COUNT as u64 {
         return Err(der::DER_INVAL);
     }

@@ -5,3 +5,4 @@
 #include <cart/iv.h>
 #include <cart/api.h>
 #include <cart/crt_tree.h>
+#include <cart/crt_swim_internal.h>

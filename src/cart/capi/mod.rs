@@ -10,6 +10,7 @@ mod crt_hg_proc;
 mod crt_init;
 mod crt_register;
 mod crt_rpc;
+mod crt_swim;
 mod crt_tree;
 mod swim;
 
@@ -21,5 +22,6 @@ pub use crt_hg_proc::*;
 pub use crt_init::*;
 pub use crt_register::*;
 pub use crt_rpc::*;
+pub use crt_swim::*;
 pub use crt_tree::*;
 pub use swim::*;

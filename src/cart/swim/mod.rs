@@ -401,6 +401,12 @@ impl<O: Ops> Swim<O> {
         }
     }
 
+    /// Marks this context as having gone through a glitch (upstream `sc_glitch`, set by
+    /// `crt_swim_suspend_all`): DEAD news about INACTIVE members are then accepted.
+    pub fn set_glitch(&self) {
+        self.lock().glitch = true;
+    }
+
     /// The ping timeout this context started with (crt_swim doubles it under glitches).
     pub fn default_ping_timeout(&self) -> u64 {
         self.lock().default_ping_timeout
