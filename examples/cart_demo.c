@@ -42,6 +42,7 @@
 #pragma weak crt_swim_init
 #pragma weak crt_swim_fini
 #pragma weak crt_self_incarnation_get
+#pragma weak crt_rank_state_get
 
 #define NRANKS     5
 #define KILL_RANK  3
@@ -380,6 +381,32 @@ engine_join(char *line)
 	return 0;
 }
 
+/* What this engine's SWIM thinks of every rank (crt_rank_state_get). */
+static void
+print_states(void)
+{
+	char     buf[512];
+	int      n = 0;
+	d_rank_t r;
+
+	crt_group_t *grp = crt_group_lookup(NULL); /* upstream wants the group itself */
+
+	if (crt_rank_state_get == NULL)
+		return;
+	for (r = 0; r < NRANKS; r++) {
+		struct swim_member_state st = {0};
+		int                      rc = crt_rank_state_get(grp, r, &st);
+
+		if (rc == 0 && st.sms_status <= SWIM_MEMBER_INACTIVE)
+			n += snprintf(buf + n, sizeof(buf) - n, "  r%u %c", r,
+				      SWIM_STATUS_CHARS[st.sms_status]);
+		else
+			n += snprintf(buf + n, sizeof(buf) - n, "  r%u rc=%d", r, rc);
+	}
+	printf("    [rank %u] crt_rank_state_get (A alive, S suspect, D dead):%s\n", my_rank, buf);
+	fflush(stdout);
+}
+
 static int
 engine_main(int idx, int cmd_fd, int rep_fd)
 {
@@ -443,6 +470,8 @@ engine_main(int idx, int cmd_fd, int rep_fd)
 		} else if (strcmp(line, "CORPC2") == 0) {
 			/* exclude the ranks this engine's SWIM declared dead */
 			d_rank_list_t excl = {.rl_ranks = dead, .rl_nr = ndead};
+
+			print_states();
 
 			do_corpc(2, ndead ? &excl : NULL);
 		} else if (strncmp(line, "CORPCX ", 7) == 0) {
@@ -580,9 +609,9 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_start = now_s();
 	/* SWIM's timers, shortened (upstream: 1000 ms period, 900 ms ping, 20 s suspicion) */
-	setenv("SWIM_PROTOCOL_PERIOD_LEN", "400", 0);
-	setenv("SWIM_PING_TIMEOUT", "300", 0);
-	setenv("SWIM_SUSPECT_TIMEOUT", "2000", 0);
+	setenv("SWIM_PROTOCOL_PERIOD_LEN", "300", 0);
+	setenv("SWIM_PING_TIMEOUT", "250", 0);
+	setenv("SWIM_SUSPECT_TIMEOUT", "3000", 0);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	alarm(DEADLINE_S);
