@@ -104,7 +104,8 @@ child(d_rank_t rank)
 	d_rank_list_t  rl = {ranks, NRANKS};
 	char           port[16];
 	uint64_t       inc, last_state = 0;
-	crt_group_t    primary = {"swim_srv"}; /* the primary group (no crt_group_lookup yet) */
+	crt_group_t   *primary;
+	struct swim_member_state st;
 	int            i, rc;
 
 	me = rank;
@@ -121,6 +122,16 @@ child(d_rank_t rank)
 		return 13;
 	if (crt_rank_self_set(rank, 1) != 0)
 		return 14;
+	primary = crt_group_lookup(NULL);
+	if (primary == NULL)
+		return 18;
+	/* bad arguments, and a rank SWIM does not know yet */
+	if (crt_rank_state_get(NULL, 0, &st) != -DER_INVAL ||
+	    crt_rank_state_get(primary, 0, NULL) != -DER_INVAL ||
+	    crt_rank_state_get(primary, CRT_NO_RANK, &st) != -DER_INVAL ||
+	    crt_rank_state_get(primary, 77, &st) != -DER_NONEXIST ||
+	    crt_self_incarnation_get(NULL) != -DER_INVAL)
+		return 19;
 	for (i = 0; i < NRANKS; i++) {
 		ranks[i] = i;
 		incs[i]  = 0;
@@ -130,16 +141,20 @@ child(d_rank_t rank)
 	rc = crt_group_primary_modify(NULL, ctx, 2, &rl, incs, uris, CRT_GROUP_MOD_OP_ADD, 2);
 	if (rc != 0)
 		return 15;
+	/* SWIM's table follows the group: every rank ALIVE, this one with its own incarnation */
+	for (i = 0; i < NRANKS; i++)
+		if (crt_rank_state_get(primary, i, &st) != 0 || st.sms_status != SWIM_MEMBER_ALIVE)
+			return 20;
+	if (crt_rank_state_get(primary, rank, &st) != 0 || st.sms_incarnation != inc)
+		return 21;
 	send_msg(M_READY, rank, 0, 0, inc);
 	while (!stop) {
 		crt_progress(ctx[0], 1000);
 		crt_progress(ctx[1], 10 * 1000);
 		if (now_ms() - last_state > 500) { /* the states as crt_rank_state_get sees them */
-			struct swim_member_state st;
-
 			last_state = now_ms();
 			for (i = 0; i < NRANKS; i++)
-				if (crt_rank_state_get(&primary, i, &st) == 0)
+				if (crt_rank_state_get(primary, i, &st) == 0)
 					send_msg(M_STATE, i, 0, st.sms_status, st.sms_incarnation);
 		}
 	}

@@ -147,9 +147,6 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
     }
     b.version = version;
     drop(g);
-    for r in &res.removed {
-        crate::secondary::primary_removed(*r);
-    }
     // crt_swim hook: SWIM's membership follows the primary group's
     for (r, inc) in &res.added {
         let _ = crate::crt_swim::rank_add(*r, *inc);
@@ -159,6 +156,7 @@ pub fn primary_modify(op: ModOp, ranks: &[(u32, u64, Option<String>)], version: 
     }
     for r in &res.removed {
         let _ = crate::crt_swim::rank_del(*r);
+        crate::secondary::primary_removed(*r);
     }
     Ok(res)
 }
@@ -173,8 +171,8 @@ pub fn rank_remove(rank: u32) -> Result<(), i32> {
     }
     b.uris.retain(|(r, _), _| *r != rank);
     drop(g);
-    crate::secondary::primary_removed(rank);
     let _ = crate::crt_swim::rank_del(rank); // crt_swim hook
+    crate::secondary::primary_removed(rank);
     Ok(())
 }
 

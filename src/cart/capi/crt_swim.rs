@@ -73,11 +73,16 @@ pub extern "C" fn crt_swim_rank_check(_grp_priv: *mut crate::sys::crt_grp_priv, 
 }
 
 /// # Safety
-/// `state` is NULL or writable.
+/// `grp` is NULL or a group handle; `state` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn crt_rank_state_get(grp: *mut crt_group_t, rank: d_rank_t, state: *mut swim_member_state) -> c_int {
     if grp.is_null() || state.is_null() || rank == crate::group::CRT_NO_RANK {
         return DER_INVAL;
+    }
+    // SAFETY: a group handle of this library: cg_grpid is its C string.
+    let name = unsafe { (*grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
+    if name.is_some_and(|n| crate::secondary::exists(&n)) {
+        return DER_INVAL; // SWIM runs on the primary group only
     }
     match crt_swim::rank_state(rank) {
         Ok(s) => {
