@@ -70,6 +70,8 @@ sum_hdlr(crt_rpc_t *rpc)
 	out->s_rc    = 0;
 	if (in->s_fail_rank == r)
 		out->s_rc = -DER_MISC;
+	if (in->s_fail_rank == r + 100)
+		_exit(0); /* dies in the middle of the collective */
 	crt_reply_send(rpc);
 }
 
@@ -106,6 +108,21 @@ static struct crt_corpc_ops co_ops = {
     .co_aggregate = sum_aggregate, .co_pre_forward = sum_pre_forward, .co_post_reply = NULL};
 
 static crt_context_t ctx;
+static int           ntask, task_refuse;
+
+/* the engine's way: handlers go through the context's RPC task (here: run at once) */
+static int
+rpc_task(crt_context_t *c, void *hdlr_arg, void (*hdlr)(void *), void *arg)
+{
+	(void)c;
+	if (arg != &ntask)
+		return -DER_INVAL;
+	if (task_refuse)
+		return -DER_BUSY;
+	ntask++;
+	hdlr(hdlr_arg);
+	return 0;
+}
 
 static void
 rm_hdlr(crt_rpc_t *rpc)
@@ -167,6 +184,8 @@ join(d_rank_t me)
 		return 11;
 	if (crt_rank_self_set(me, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 12;
+	if (crt_context_register_rpc_task(ctx, rpc_task, NULL, &ntask) != 0)
+		return 16;
 	for (r = 0; r < NRANKS; r++) {
 		if (r == me)
 			continue;
@@ -363,8 +382,9 @@ test_corpc(void **state)
 
 	/* every topology reaches every rank exactly once: 0+1+...+7 = 28 */
 	for (i = 0; i < (int)(sizeof(topos) / sizeof(topos[0])); i++) {
-		n_aggregate_root = n_pre_forward_root = 0;
+		n_aggregate_root = n_pre_forward_root = ntask = 0;
 		assert_int_equal(collective(topos[i], NULL, 0, CRT_NO_RANK, 0, &out, NULL), 0);
+		assert_int_equal(ntask, 1); /* the root's own handler went through the task */
 		assert_int_equal(out.s_sum, 28);
 		assert_int_equal(out.s_count, NRANKS);
 		assert_int_equal(out.s_mask, mask_all_but(CRT_NO_RANK));
@@ -412,6 +432,11 @@ test_corpc(void **state)
 		assert_int_equal(out.s_sum, 8);
 		assert_int_equal(out.s_mask, 0x45);
 	}
+
+	/* the root's RPC task refuses: its error is the collective's, the others still ran */
+	task_refuse = 1;
+	assert_int_equal(collective(topos[3], NULL, 0, CRT_NO_RANK, 0, &out, NULL), -DER_BUSY);
+	task_refuse = 0;
 
 	/* a handler's error deep in the tree reaches the root */
 	assert_int_equal(collective(topos[4], NULL, 0, 7, 0, &out, NULL), -DER_MISC);
@@ -461,6 +486,14 @@ test_corpc(void **state)
 				 0);
 		assert_int_equal(out.s_sum, 6);
 		assert_int_equal(out.s_mask, 0x15);
+
+		/* rank 7 dies while handling the collective (a k-ary leaf under 3): the root gets
+		 * an error within the timeout instead of waiting forever */
+		rc = collective(topos[1], NULL, 0, 107, 2, &out, &secs);
+		assert_int_equal(rc, -DER_TIMEDOUT);
+		assert_true(secs < 10.0);
+		assert_int_equal(waitpid(kids[7], NULL, 0), kids[7]);
+		kids[7] = 0;
 	}
 
 	kill_all();

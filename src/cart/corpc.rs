@@ -210,11 +210,15 @@ fn start_node(p: usize) {
         maybe_finish(p);
         return;
     }
-    // The root runs its handler on the root RPC itself, as upstream.
+    // The root runs its handler on the root RPC itself, as upstream, through the context's
+    // RPC task if it has one; if the task refuses, that is the local part's error.
     // SAFETY: p is live: the send's reference is held until the collective completes.
-    unsafe {
-        (*(p as *const RpcPriv)).addref();
-        rpc::handle_rpc(p as *mut c_void);
+    unsafe { (*(p as *const RpcPriv)).addref() };
+    // SAFETY: the reference just taken goes to run_local.
+    let rc = unsafe { rpc::run_local(p as *mut RpcPriv) };
+    if rc != 0 {
+        fail(p, rc);
+        let _ = local_reply(p);
     }
 }
 

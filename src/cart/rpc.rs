@@ -594,6 +594,38 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
     }
 }
 
+/// Runs the handler on an RPC this process holds itself (a collective's root, upstream
+/// `crt_rpc_common_hdlr`), through the context's RPC task when one is registered, as for an
+/// incoming request. `p` carries one reference for the handler; when the task refuses (its
+/// error is returned) the handler never runs and the reference is dropped here.
+///
+/// # Safety
+/// `p` is a live RPC of this library holding the reference given to this call.
+pub unsafe fn run_local(p: *mut RpcPriv) -> i32 {
+    // SAFETY: p holds the reference given to this call.
+    let ctx = unsafe { (*p).ctx.clone() };
+    match ctx.rpc_task() {
+        Some(task) => {
+            type Task = unsafe extern "C" fn(*mut c_void, *mut c_void, Option<unsafe extern "C" fn(*mut c_void)>, *mut c_void) -> i32;
+            // SAFETY: process_cb is the crt_rpc_task_t registered for this context.
+            let f: Task = unsafe { std::mem::transmute::<usize, Task>(task.process_cb) };
+            // SAFETY: the engine's callback runs handle_rpc(p) (which drops the reference) or
+            // fails, and then the reference is dropped here.
+            let rc = unsafe { f(Arc::as_ptr(&ctx) as *mut c_void, p as *mut c_void, Some(handle_rpc), task.arg as *mut c_void) };
+            if rc != 0 {
+                // SAFETY: as above.
+                unsafe { RpcPriv::decref(p) };
+            }
+            rc
+        }
+        None => {
+            // SAFETY: p holds its reference for handle_rpc.
+            unsafe { handle_rpc(p as *mut c_void) };
+            0
+        }
+    }
+}
+
 /// Runs an incoming RPC's handler and drops the dispatch's reference (upstream
 /// `crt_handle_rpc`, what the engine's RPC task calls).
 ///
