@@ -1,11 +1,14 @@
 /*
- * RPCs between two processes on loopback (ofi+tcp on lo), through libcart's exports: a server
- * process (rank 0, two contexts, D_PORT-based ports) and this client. Bodies declared with
- * CRT_RPC_DECLARE/DEFINE go both ways (strings, iovs, integers, a 1 MiB+ iov through the large
- * message path); the second context hands its RPCs to a registered RPC task; one-way RPCs;
- * an opcode the server never registered (-DER_UNREG), a rank outside the group (-DER_OOG),
- * an RPC the server never answers (-DER_TIMEDOUT), crt_req_abort (-DER_CANCELED); source and
- * destination getters and reference counts. Bounded by alarm(); the server always exits.
+ * RPCs between processes on loopback (ofi+tcp on lo), through libcart's exports: two server
+ * processes (ranks 0 and 1, two contexts each, D_PORT-based ports; rank 0 saves the group
+ * config) and this client, which attaches through the saved config and checks in with every
+ * rank:tag. Bodies declared with CRT_RPC_DECLARE/DEFINE go both ways (every crt_proc type,
+ * a 1.5 MiB iov through the large-message path, 1.5 MiB bulk GET and PUT with offsets); the
+ * second context hands its RPCs to a registered RPC task; one-way RPCs; protocol query; URI
+ * lookup by RPC for a rank not in the cache; an opcode nobody registered (-DER_UNREG), a rank
+ * nobody knows (-DER_OOG), an RPC never answered (-DER_TIMEDOUT), crt_req_abort,
+ * crt_ep_abort, crt_rank_abort_all, a forced context destroy (-DER_CANCELED), credits per
+ * endpoint; getters and reference counts. Bounded by alarm(); the servers always exit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,14 +282,15 @@ rpc_task(crt_context_t *ctx, void *hdlr_arg, void (*hdlr)(void *), void *arg)
 static int  port_base;
 static char attach_dir[] = "/tmp/cart_test_rpc.XXXXXX";
 
+/* Server rank `me` (0 or 1): two contexts at D_PORT = port_base + 10 * me. */
 static int
-server(void)
+server(int me)
 {
 	crt_context_t ctx[2];
 	char          port[16];
 	int           i;
 
-	snprintf(port, sizeof(port), "%d", port_base);
+	snprintf(port, sizeof(port), "%d", port_base + 10 * me);
 	setenv("D_PORT", port, 1);
 	if (crt_init("rpc_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
 		return 10;
@@ -294,20 +298,24 @@ server(void)
 		return 11;
 	if (crt_context_register_rpc_task(ctx[1], rpc_task, NULL, &in_task) != 0)
 		return 12;
-	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
+	if (crt_rank_self_set(me, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 13;
-	/* rank 3, known here only, lives at this process's context 1 (URI lookup test) */
-	{
-		char *u1 = NULL;
+	if (me == 0) {
+		char *u1 = NULL, other[64];
 
+		/* rank 3, known here only, lives at this process's context 1 (URI lookup test) */
 		if (crt_context_uri_get(ctx[1], &u1) != 0 ||
 		    crt_group_primary_rank_add(ctx[0], NULL, 3, u1) != 0)
 			return 18;
 		free(u1);
+		/* the other server rank */
+		snprintf(other, sizeof(other), "ofi+tcp://127.0.0.1:%d", port_base + 10);
+		if (crt_group_primary_rank_add(ctx[0], NULL, 1, other) != 0)
+			return 19;
+		/* publish the group for clients (CRT_ATTACH_INFO_PATH) */
+		if (crt_group_config_save(NULL, true) != 0)
+			return 16;
 	}
-	/* publish the group for clients (CRT_ATTACH_INFO_PATH) */
-	if (crt_group_config_save(NULL, true) != 0)
-		return 16;
 	while (!stop) {
 		crt_progress(ctx[0], 1000);
 		crt_progress(ctx[1], 1000);
@@ -319,7 +327,7 @@ server(void)
 	}
 	for (i = 0; i < nheld; i++)
 		crt_req_decref(held[i]);
-	if (crt_group_config_remove(NULL) != 0)
+	if (me == 0 && crt_group_config_remove(NULL) != 0)
 		return 17;
 	if (crt_context_destroy(ctx[0], 1) != 0 || crt_context_destroy(ctx[1], 1) != 0)
 		return 14;
@@ -357,6 +365,7 @@ is_done(void *arg)
 
 static crt_context_t cctx;
 static crt_group_t  *srv_grp; /* attached through the server's saved config */
+static d_rank_t      echo_rank; /* where echo_to() goes */
 
 static double
 now_s(void)
@@ -390,15 +399,17 @@ pq_done(void *arg)
 }
 
 static void
-wait_result(struct result *r)
+wait_result_at(struct result *r, int line)
 {
-	assert_int_equal(crt_progress_cond(cctx, 20 * 1000 * 1000, is_done, r), 0);
+	if (crt_progress_cond(cctx, 20 * 1000 * 1000, is_done, r) != 0)
+		fail_msg("no completion in 20 s for the RPC of line %d", line);
 }
+#define wait_result(r) wait_result_at(r, __LINE__)
 
 static void
 echo_to(uint32_t tag, size_t iov_len, struct result *r)
 {
-	crt_endpoint_t  ep = {.ep_grp = srv_grp, .ep_rank = 0, .ep_tag = tag};
+	crt_endpoint_t  ep = {.ep_grp = srv_grp, .ep_rank = echo_rank, .ep_tag = tag};
 	crt_rpc_t      *rpc;
 	struct echo_in *in;
 	unsigned char  *buf = malloc(iov_len ? iov_len : 1);
@@ -429,7 +440,7 @@ test_rpcs(void **state)
 	crt_rpc_t     *rpc;
 	struct note_in *nin;
 	char           uri[64];
-	pid_t          pid;
+	pid_t          pid, pid1;
 	int            status, i;
 	uint64_t       sum;
 	uint32_t       t;
@@ -445,7 +456,13 @@ test_rpcs(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		alarm(60);
-		_exit(server());
+		_exit(server(0));
+	}
+	pid1 = fork();
+	assert_true(pid1 >= 0);
+	if (pid1 == 0) {
+		alarm(60);
+		_exit(server(1));
 	}
 	alarm(90);
 
@@ -469,7 +486,7 @@ test_rpcs(void **state)
 		uint32_t gsize = 0;
 
 		assert_int_equal(crt_group_size(srv_grp, &gsize), 0);
-		assert_int_equal(gsize, 2); /* ranks 0 and 3 */
+		assert_int_equal(gsize, 3); /* ranks 0, 1 and 3 */
 	}
 	assert_int_equal(crt_group_rank(NULL, &rank), 0);
 	assert_int_equal(rank, CRT_NO_RANK);
@@ -487,6 +504,28 @@ test_rpcs(void **state)
 	assert_int_equal(r.out.e_src, CRT_NO_RANK);
 	assert_int_equal(r.out.e_via_task, 0);
 	assert_string_equal(r.s, "hello over the wire");
+
+	/* check in with every rank:tag of the server group (rank 1 may still be starting) */
+	{
+		d_rank_t rk;
+		uint32_t tg;
+
+		for (rk = 0; rk < 2; rk++) {
+			for (tg = 0; tg < 2; tg++) {
+				echo_rank = rk;
+				for (i = 0; i < 100; i++) {
+					echo_to(tg, 8, &r);
+					if (r.rc == 0)
+						break;
+					usleep(50 * 1000);
+				}
+				assert_int_equal(r.rc, 0);
+				assert_int_equal(r.out.e_tag, tg);
+				assert_int_equal(r.out.e_via_task, tg == 1);
+			}
+		}
+		echo_rank = 0;
+	}
 
 	/* protocol query: the highest version both sides know */
 	{
@@ -833,13 +872,24 @@ test_rpcs(void **state)
 	assert_int_equal(crt_reply_send(rpc), -DER_INVAL);
 	crt_req_decref(rpc);
 
-	/* stop: the answer counts the notes the server saw */
+	/* stop rank 1 (through the attached group), then rank 0 */
+	{
+		crt_endpoint_t sep = {.ep_grp = srv_grp, .ep_rank = 1, .ep_tag = 0};
+
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(crt_req_create(cctx, &sep, OPC(OPC_STOP), &rpc), 0);
+		assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
+		wait_result(&r);
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(waitpid(pid1, &status, 0), pid1);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_STOP), &rpc), 0);
 	assert_int_equal(crt_req_send(rpc, done_cb, &r), 0);
 	wait_result(&r);
 	assert_int_equal(r.rc, 0);
-
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
