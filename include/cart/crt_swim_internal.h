@@ -7,6 +7,10 @@
 #include <gurt/types.h>
 
 struct crt_grp_priv;
+struct crt_req_format;
+
+/* The request format of SWIM's RPCs (PING and IREQ share it). */
+extern struct crt_req_format CQF_crt_rpc_swim;
 
 int  crt_swim_enable(struct crt_grp_priv *grp_priv, int crt_ctx_idx);
 int  crt_swim_disable(struct crt_grp_priv *grp_priv, int crt_ctx_idx);

@@ -91,7 +91,8 @@ unsafe extern "C" fn proc_out(proc: crt_proc_t, data: *mut c_void) -> c_int {
     }
 }
 
-static SWIM_FMT: crt_req_format = crt_req_format {
+/// Exported as `CQF_crt_rpc_swim` (capi), as upstream's CRT_RPC_DEFINE does.
+pub static SWIM_FMT: crt_req_format = crt_req_format {
     crf_proc_in: Some(proc_in),
     crf_proc_out: Some(proc_out),
     crf_size_in: std::mem::size_of::<SwimIn>(),

@@ -8,6 +8,10 @@ use std::ffi::c_int;
 
 const DER_INVAL: c_int = -1003;
 
+/// SWIM's request format (upstream `CQF_crt_rpc_swim`, from CRT_RPC_DEFINE(crt_rpc_swim)).
+#[no_mangle]
+pub static CQF_crt_rpc_swim: crate::sys::crt_req_format = crt_swim::SWIM_FMT;
+
 fn rc(r: Result<(), i32>) -> c_int {
     r.err().unwrap_or(0)
 }
