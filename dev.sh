@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # oxidaos developer entry point. On a fresh Debian 12 machine:
 #   ./dev.sh demo   installs what is missing, builds every library, installs them into
-#                   ./_install and runs the demo against the installed library via pkg-config
+#                   ./_install and runs the demos against the installed libraries via pkg-config
+#                   (libgurt's, then cart_demo: five engines, collectives, SWIM)
 #   ./dev.sh test   installs what is missing, builds, and runs every test: cargo tests, the ABI
 #                   gate, the C tests, and the C tests again under valgrind memcheck
 set -euo pipefail
@@ -61,6 +62,12 @@ demo() {
   "$top/_demo/errno_demo"
   echo "== gurt_demo (log lines at INFO and above echo to stderr; the log file is _demo/gurt_demo.log)"
   D_LOG_FILE="$top/_demo/gurt_demo.log" D_LOG_MASK=INFO DD_STDERR=INFO "$top/_demo/gurt_demo"
+  flags=$(pkg-config --cflags --libs cart)
+  echo "== building examples/cart_demo.c against the installed libcart: $flags"
+  # shellcheck disable=SC2086
+  cc -Wall -o "$top/_demo/cart_demo" "$top/examples/cart_demo.c" $flags -Wl,-rpath,"$prefix/lib"
+  echo "== cart_demo (five engines on loopback; the log file is _demo/cart_demo.log)"
+  D_LOG_FILE="$top/_demo/cart_demo.log" "$top/_demo/cart_demo"
 }
 
 tests() {

@@ -10,8 +10,8 @@ mod crt_hg_proc;
 mod crt_init;
 mod crt_register;
 mod crt_rpc;
-mod crt_tree;
 mod crt_swim;
+mod crt_tree;
 mod swim;
 
 pub use crt_bulk::*;
@@ -22,6 +22,6 @@ pub use crt_hg_proc::*;
 pub use crt_init::*;
 pub use crt_register::*;
 pub use crt_rpc::*;
-pub use crt_tree::*;
 pub use crt_swim::*;
+pub use crt_tree::*;
 pub use swim::*;
