@@ -15,30 +15,9 @@
 #include <cart/iv.h>
 #include <cart/swim.h>
 
-/* A struct type with its own proc function, used as a field type (`struct tag`). */
-#define CRT_SEQ_HDR_POINT ((uint64_t)(hp_x) CRT_VAR)((uint32_t)(hp_y) CRT_VAR)((uint32_t)(hp_z) CRT_VAR)
-CRT_GEN_STRUCT(hdr_point, CRT_SEQ_HDR_POINT)
-CRT_GEN_PROC_FUNC(hdr_point, CRT_SEQ_HDR_POINT)
+#include "all_fields.h"
 
-static int
-crt_proc_struct_hdr_point(crt_proc_t proc, crt_proc_op_t proc_op, struct hdr_point *p)
-{
-	(void)proc_op;
-	return crt_proc_hdr_point(proc, p);
-}
-
-/* Every field kind and proc type; ordered so that the struct has no hole. */
-#define CRT_ISEQ_HDR_ALL                                                                           \
-	((uint64_t)(a_u64) CRT_VAR)((int64_t)(a_i64) CRT_VAR)((int32_t)(a_i32) CRT_VAR)           \
-	((uint32_t)(a_u32) CRT_VAR)((int16_t)(a_i16) CRT_VAR)((uint16_t)(a_u16) CRT_VAR)          \
-	((int8_t)(a_i8) CRT_VAR)((uint8_t)(a_u8) CRT_VAR)((bool)(a_b) CRT_VAR)                    \
-	((_Bool)(a_b2) CRT_VAR)((uuid_t)(a_uuid) CRT_VAR)((d_string_t)(a_str) CRT_VAR)            \
-	((d_const_string_t)(a_cstr) CRT_VAR)((d_iov_t)(a_iov) CRT_VAR)                            \
-	((d_sg_list_t)(a_sgl) CRT_VAR)((d_rank_list_t)(a_ranks) CRT_PTR)                          \
-	((crt_bulk_t)(a_bulk) CRT_VAR)((uint32_t)(a_arr) CRT_ARRAY)                               \
-	((struct hdr_point)(a_pts) CRT_ARRAY)((struct hdr_point)(a_pt) CRT_VAR)                   \
-	((uint64_t)(a_raw) CRT_RAW)((crt_group_id_t)(a_grp) CRT_VAR)((d_rank_t)(a_rank) CRT_VAR) \
-	((crt_status_t)(a_st) CRT_VAR)((int)(a_int) CRT_VAR)
+#define CRT_ISEQ_HDR_ALL CRT_SEQ_ALL_FIELDS
 #define CRT_OSEQ_HDR_ALL ((int32_t)(o_rc) CRT_VAR)((uint32_t)(o_pad) CRT_VAR)
 
 CRT_RPC_DECLARE(hdr_all, CRT_ISEQ_HDR_ALL, CRT_OSEQ_HDR_ALL)
@@ -149,7 +128,7 @@ generated_formats(void **state)
 	assert_int_equal(sizeof(((struct hdr_all_in *)0)->a_arr), 16);
 	assert_int_equal(offsetof(struct hdr_all_in, a_arr.ca_arrays), offsetof(struct hdr_all_in, a_arr) + 8);
 	assert_int_equal(sizeof(((struct hdr_all_in *)0)->a_ranks), sizeof(void *));
-	assert_int_equal(sizeof(struct hdr_point), 16);
+	assert_int_equal(sizeof(struct ox_point), 16);
 	/* the formats */
 	assert_non_null(CQF_hdr_all.crf_proc_in);
 	assert_non_null(CQF_hdr_all.crf_proc_out);

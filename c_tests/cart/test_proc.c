@@ -14,28 +14,9 @@
 
 #include <cart/api.h>
 
-#define CRT_SEQ_TP_POINT ((uint64_t)(tp_x) CRT_VAR)((uint32_t)(tp_y) CRT_VAR)((uint32_t)(tp_z) CRT_VAR)
-CRT_GEN_STRUCT(tp_point, CRT_SEQ_TP_POINT)
-CRT_GEN_PROC_FUNC(tp_point, CRT_SEQ_TP_POINT)
+#include "all_fields.h"
 
-static int
-crt_proc_struct_tp_point(crt_proc_t proc, crt_proc_op_t proc_op, struct tp_point *p)
-{
-	(void)proc_op;
-	return crt_proc_tp_point(proc, p);
-}
-
-#define CRT_ISEQ_TP_ALL                                                                            \
-	((uint64_t)(a_u64) CRT_VAR)((int64_t)(a_i64) CRT_VAR)((int32_t)(a_i32) CRT_VAR)           \
-	((uint32_t)(a_u32) CRT_VAR)((int16_t)(a_i16) CRT_VAR)((uint16_t)(a_u16) CRT_VAR)          \
-	((int8_t)(a_i8) CRT_VAR)((uint8_t)(a_u8) CRT_VAR)((bool)(a_b) CRT_VAR)                    \
-	((_Bool)(a_b2) CRT_VAR)((uuid_t)(a_uuid) CRT_VAR)((d_string_t)(a_str) CRT_VAR)            \
-	((d_const_string_t)(a_cstr) CRT_VAR)((d_iov_t)(a_iov) CRT_VAR)                            \
-	((d_sg_list_t)(a_sgl) CRT_VAR)((d_rank_list_t)(a_ranks) CRT_PTR)                          \
-	((crt_bulk_t)(a_bulk) CRT_VAR)((uint32_t)(a_arr) CRT_ARRAY)                               \
-	((struct tp_point)(a_pts) CRT_ARRAY)((struct tp_point)(a_pt) CRT_VAR)                     \
-	((uint64_t)(a_raw) CRT_RAW)((crt_group_id_t)(a_grp) CRT_VAR)((d_rank_t)(a_rank) CRT_VAR)  \
-	((crt_status_t)(a_st) CRT_VAR)((int)(a_int) CRT_VAR)
+#define CRT_ISEQ_TP_ALL CRT_SEQ_ALL_FIELDS
 #define CRT_OSEQ_TP_ALL ((int32_t)(o_rc) CRT_VAR)((uint32_t)(o_n) CRT_VAR)
 
 CRT_RPC_DECLARE(tp_all, CRT_ISEQ_TP_ALL, CRT_OSEQ_TP_ALL)
@@ -49,7 +30,7 @@ static d_rank_t ranks[]    = {3, 1, 0xfffffffe};
 static uint32_t arr[]      = {10, 20, 30, 40};
 
 static void
-fill(struct tp_all_in *in, d_iov_t *sgiov, struct tp_point *pts, d_rank_list_t *rl)
+fill(struct tp_all_in *in, d_iov_t *sgiov, struct ox_point *pts, d_rank_list_t *rl)
 {
 	memset(in, 0, sizeof(*in));
 	in->a_u64 = 0x0102030405060708ULL;
@@ -79,11 +60,11 @@ fill(struct tp_all_in *in, d_iov_t *sgiov, struct tp_point *pts, d_rank_list_t *
 	in->a_bulk          = CRT_BULK_NULL;
 	in->a_arr.ca_count  = 4;
 	in->a_arr.ca_arrays = arr;
-	pts[0]              = (struct tp_point){1, 2, 3};
-	pts[1]              = (struct tp_point){4, 5, 6};
+	pts[0]              = (struct ox_point){1, 2, 3};
+	pts[1]              = (struct ox_point){4, 5, 6};
 	in->a_pts.ca_count  = 2;
 	in->a_pts.ca_arrays = pts;
-	in->a_pt            = (struct tp_point){7, 8, 9};
+	in->a_pt            = (struct ox_point){7, 8, 9};
 	in->a_raw           = 0x1122334455667788ULL;
 	in->a_grp           = "grp";
 	in->a_rank          = 42;
@@ -137,7 +118,7 @@ rpc_body_round_trip(void **state)
 {
 	struct tp_all_in in, out;
 	d_iov_t          sgiov[2];
-	struct tp_point  pts[2];
+	struct ox_point  pts[2];
 	d_rank_list_t    rl;
 	char             buf[1024];
 	crt_proc_t       proc;
@@ -181,8 +162,8 @@ rpc_body_round_trip(void **state)
 	assert_int_equal(out.a_arr.ca_count, 4);
 	assert_memory_equal(out.a_arr.ca_arrays, arr, sizeof(arr));
 	assert_int_equal(out.a_pts.ca_count, 2);
-	assert_true(out.a_pts.ca_arrays[1].tp_x == 4 && out.a_pts.ca_arrays[1].tp_z == 6);
-	assert_true(out.a_pt.tp_x == 7 && out.a_pt.tp_y == 8 && out.a_pt.tp_z == 9);
+	assert_true(out.a_pts.ca_arrays[1].pt_x == 4 && out.a_pts.ca_arrays[1].pt_z == 6);
+	assert_true(out.a_pt.pt_x == 7 && out.a_pt.pt_y == 8 && out.a_pt.pt_z == 9);
 	assert_true(out.a_raw == in.a_raw);
 	assert_string_equal(out.a_grp, "grp");
 	assert_int_equal(out.a_rank, 42);
@@ -220,7 +201,7 @@ decoded_memory_is_libc_heap(void **state)
 {
 	struct tp_all_in in, out;
 	d_iov_t          sgiov[2];
-	struct tp_point  pts[2];
+	struct ox_point  pts[2];
 	d_rank_list_t    rl;
 	char             buf[1024];
 	crt_proc_t       proc;
@@ -380,7 +361,7 @@ every_truncation_fails_cleanly(void **state)
 {
 	struct tp_all_in in, out;
 	d_iov_t          sgiov[2];
-	struct tp_point  pts[2];
+	struct ox_point  pts[2];
 	d_rank_list_t    rl;
 	char             buf[1024];
 	crt_proc_t       proc;
@@ -414,7 +395,7 @@ failed_encode_leaves_caller_data(void **state)
 {
 	struct tp_all_in in;
 	d_iov_t          sgiov[2];
-	struct tp_point  pts[2];
+	struct ox_point  pts[2];
 	d_rank_list_t    rl;
 	char             buf[1024];
 	crt_proc_t       proc;

@@ -46,28 +46,9 @@ CRT_RPC_DECLARE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
 CRT_RPC_DEFINE(blk, CRT_ISEQ_BLK, CRT_OSEQ_BLK)
 
 /* Every crt_proc type: the server answers with what it decoded. */
-#define CRT_SEQ_PT ((uint64_t)(p_x) CRT_VAR)((uint32_t)(p_y) CRT_VAR)((uint32_t)(p_z) CRT_VAR)
-CRT_GEN_STRUCT(pt3, CRT_SEQ_PT)
-CRT_GEN_PROC_FUNC(pt3, CRT_SEQ_PT)
+#include "all_fields.h"
 
-static int
-crt_proc_struct_pt3(crt_proc_t proc, crt_proc_op_t proc_op, struct pt3 *p)
-{
-	(void)proc_op;
-	return crt_proc_pt3(proc, p);
-}
-
-#define CRT_SEQ_ALL                                                                                \
-	((uint64_t)(a_u64) CRT_VAR)((int64_t)(a_i64) CRT_VAR)((int32_t)(a_i32) CRT_VAR)           \
-	((uint32_t)(a_u32) CRT_VAR)((int16_t)(a_i16) CRT_VAR)((uint16_t)(a_u16) CRT_VAR)          \
-	((int8_t)(a_i8) CRT_VAR)((uint8_t)(a_u8) CRT_VAR)((bool)(a_b) CRT_VAR)                    \
-	((_Bool)(a_b2) CRT_VAR)((uuid_t)(a_uuid) CRT_VAR)((d_string_t)(a_str) CRT_VAR)            \
-	((d_const_string_t)(a_cstr) CRT_VAR)((d_iov_t)(a_iov) CRT_VAR)                            \
-	((d_sg_list_t)(a_sgl) CRT_VAR)((d_rank_list_t)(a_ranks) CRT_PTR)                          \
-	((crt_bulk_t)(a_bulk) CRT_VAR)((uint32_t)(a_arr) CRT_ARRAY)                               \
-	((struct pt3)(a_pts) CRT_ARRAY)((struct pt3)(a_pt) CRT_VAR)                               \
-	((uint64_t)(a_raw) CRT_RAW)((crt_group_id_t)(a_grp) CRT_VAR)((d_rank_t)(a_rank) CRT_VAR)  \
-	((crt_status_t)(a_st) CRT_VAR)((int)(a_int) CRT_VAR)
+#define CRT_SEQ_ALL CRT_SEQ_ALL_FIELDS
 CRT_RPC_DECLARE(allt, CRT_SEQ_ALL, CRT_SEQ_ALL)
 CRT_RPC_DEFINE(allt, CRT_SEQ_ALL, CRT_SEQ_ALL)
 
@@ -656,7 +637,7 @@ test_rpcs(void **state)
 		d_iov_t          sgiov[2];
 		d_rank_t         rk[] = {3, 1, 0xfffffffe};
 		uint32_t         arr[] = {10, 20, 30, 40};
-		struct pt3       pts[2] = {{1, 2, 3}, {4, 5, 6}};
+		struct ox_point       pts[2] = {{1, 2, 3}, {4, 5, 6}};
 		d_rank_list_t    rl = {.rl_ranks = rk, .rl_nr = 3};
 		struct allt_in  *ai;
 		struct allt_out *ao;
@@ -699,7 +680,7 @@ test_rpcs(void **state)
 		ai->a_arr.ca_arrays = arr;
 		ai->a_pts.ca_count  = 2;
 		ai->a_pts.ca_arrays = pts;
-		ai->a_pt            = (struct pt3){7, 8, 9};
+		ai->a_pt            = (struct ox_point){7, 8, 9};
 		ai->a_raw           = 0x1122334455667788ULL;
 		ai->a_grp           = "grp";
 		ai->a_rank          = 42;
@@ -739,9 +720,9 @@ test_rpcs(void **state)
 		assert_int_equal(ao->a_arr.ca_count, 4);
 		assert_int_equal(ao->a_arr.ca_arrays[3], 40);
 		assert_int_equal(ao->a_pts.ca_count, 2);
-		assert_int_equal(ao->a_pts.ca_arrays[1].p_z, 6);
-		assert_int_equal(ao->a_pt.p_x, 7);
-		assert_int_equal(ao->a_pt.p_z, 9);
+		assert_int_equal(ao->a_pts.ca_arrays[1].pt_z, 6);
+		assert_int_equal(ao->a_pt.pt_x, 7);
+		assert_int_equal(ao->a_pt.pt_z, 9);
 		assert_int_equal(ao->a_raw, 0x1122334455667788ULL);
 		assert_string_equal(ao->a_grp, "grp");
 		assert_int_equal(ao->a_rank, 42);
