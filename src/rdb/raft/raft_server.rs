@@ -1543,40 +1543,42 @@ impl Srv {
             if entry_is_voting_cfg_change(ty) {
                 self.put_voting_cfg_change_log_idx(at);
             }
-            let id = self.log_get_node_id(ety, at);
-            let node = self.get_node(id);
-            let is_self = id == self.node_id();
-            match ty as u32 {
-                RAFT_LOGTYPE_ADD_NONVOTING_NODE => {
-                    assert!(node.is_null());
-                    assert!(!self
-                        .add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self)
-                        .is_null());
-                }
-                RAFT_LOGTYPE_ADD_NODE => {
-                    assert!(node.is_null());
-                    assert!(!self
-                        .add_node_internal(ety, ptr::null_mut(), id, is_self)
-                        .is_null());
-                }
-                RAFT_LOGTYPE_PROMOTE_NODE => {
-                    assert!(!node.is_null() && !node.is_voting());
-                    node.set_voting(true);
-                }
-                RAFT_LOGTYPE_DEMOTE_NODE => {
-                    assert!(!node.is_null() && node.is_voting());
-                    node.set_voting(false);
-                }
-                RAFT_LOGTYPE_REMOVE_NODE => {
-                    assert!(!node.is_null() && node.is_voting());
-                    self.remove_node(node);
-                }
-                RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => {
-                    assert!(!node.is_null() && !node.is_voting());
-                    self.remove_node(node);
-                }
-                _ => unreachable!(),
+            self.apply_cfg_change(ty as u32, ety, at);
+        }
+    }
+
+    /// The membership change of entry `ety` (at index `at`) of type `ty`: add, promote, demote
+    /// or remove its node, checking the node is in the state the change starts from.
+    fn apply_cfg_change(self, ty: u32, ety: *mut raft_entry_t, at: raft_index_t) {
+        let id = self.log_get_node_id(ety, at);
+        let node = self.get_node(id);
+        let is_self = id == self.node_id();
+        match ty {
+            RAFT_LOGTYPE_ADD_NONVOTING_NODE => {
+                assert!(node.is_null());
+                assert!(!self.add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
             }
+            RAFT_LOGTYPE_ADD_NODE => {
+                assert!(node.is_null());
+                assert!(!self.add_node_internal(ety, ptr::null_mut(), id, is_self).is_null());
+            }
+            RAFT_LOGTYPE_PROMOTE_NODE => {
+                assert!(!node.is_null() && !node.is_voting());
+                node.set_voting(true);
+            }
+            RAFT_LOGTYPE_DEMOTE_NODE => {
+                assert!(!node.is_null() && node.is_voting());
+                node.set_voting(false);
+            }
+            RAFT_LOGTYPE_REMOVE_NODE => {
+                assert!(!node.is_null() && node.is_voting());
+                self.remove_node(node);
+            }
+            RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => {
+                assert!(!node.is_null() && !node.is_voting());
+                self.remove_node(node);
+            }
+            _ => unreachable!(),
         }
     }
 
@@ -1592,40 +1594,17 @@ impl Srv {
             if at <= self.voting_cfg_change_log_idx() {
                 self.put_voting_cfg_change_log_idx(-1);
             }
-            let id = self.log_get_node_id(ety, at);
-            let node = self.get_node(id);
-            let is_self = id == self.node_id();
-            match ty as u32 {
-                RAFT_LOGTYPE_DEMOTE_NODE => {
-                    assert!(!node.is_null() && !node.is_voting());
-                    node.set_voting(true);
-                }
-                RAFT_LOGTYPE_REMOVE_NODE => {
-                    assert!(node.is_null());
-                    assert!(!self
-                        .add_node_internal(ety, ptr::null_mut(), id, is_self)
-                        .is_null());
-                }
-                RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => {
-                    assert!(node.is_null());
-                    assert!(!self
-                        .add_non_voting_node_internal(ety, ptr::null_mut(), id, is_self)
-                        .is_null());
-                }
-                RAFT_LOGTYPE_ADD_NONVOTING_NODE => {
-                    assert!(!node.is_null() && !node.is_voting());
-                    self.remove_node(node);
-                }
-                RAFT_LOGTYPE_ADD_NODE => {
-                    assert!(!node.is_null() && node.is_voting());
-                    self.remove_node(node);
-                }
-                RAFT_LOGTYPE_PROMOTE_NODE => {
-                    assert!(!node.is_null() && node.is_voting());
-                    node.set_voting(false);
-                }
+            // popping a change is applying its inverse
+            let inverse = match ty as u32 {
+                RAFT_LOGTYPE_ADD_NODE => RAFT_LOGTYPE_REMOVE_NODE,
+                RAFT_LOGTYPE_REMOVE_NODE => RAFT_LOGTYPE_ADD_NODE,
+                RAFT_LOGTYPE_ADD_NONVOTING_NODE => RAFT_LOGTYPE_REMOVE_NONVOTING_NODE,
+                RAFT_LOGTYPE_REMOVE_NONVOTING_NODE => RAFT_LOGTYPE_ADD_NONVOTING_NODE,
+                RAFT_LOGTYPE_PROMOTE_NODE => RAFT_LOGTYPE_DEMOTE_NODE,
+                RAFT_LOGTYPE_DEMOTE_NODE => RAFT_LOGTYPE_PROMOTE_NODE,
                 _ => unreachable!(),
-            }
+            };
+            self.apply_cfg_change(inverse, ety, at);
         }
     }
 
