@@ -50,6 +50,12 @@ pub mod tree;
 /// Collective RPCs over the trees (upstream `crt_corpc.c`).
 pub mod corpc;
 
+/// CaRT's log facilities (upstream `crt_debug.{h,c}`).
+pub mod logfac;
+
+/// The provider table (upstream `crt_hg.c`'s `crt_na_dict`).
+pub mod provider;
+
 /// SWIM membership, transport independent (upstream `swim/swim.c`).
 pub mod swim;
 /// CaRT's SWIM glue (upstream `crt_swim.c`).

@@ -6,3 +6,6 @@
 #include <cart/api.h>
 #include <cart/crt_tree.h>
 #include <cart/crt_swim_internal.h>
+#include <cart/crt_debug.h>
+#include <cart/crt_provider.h>
+#include <cart/crt_misc.h>

@@ -59,6 +59,9 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
         if rc != 0 {
             return rc;
         }
+        // CaRT's log facilities, then the environment snapshot (crt_genvs), as upstream.
+        super::crt_setup_log_fac();
+        super::crt_misc::env_init();
         let r = Settings::resolve(g.as_deref(), flags, o.as_ref(), &|k| std::env::var(k).ok(), num_cores())
             .and_then(init::init);
         // Bulk handles inside RPC bodies go through this library's bulk objects.
@@ -76,14 +79,21 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
 
 #[no_mangle]
 pub extern "C" fn crt_finalize() -> c_int {
-    guard(DER_INVAL, || match init::finalize() {
+    let rc = guard(DER_INVAL, || match init::finalize() {
         Ok(()) => {
+            if !init::initialized() {
+                // The library is released: the UCX entry's default name comes back.
+                super::crt_provider::restore_ucx();
+            }
             // SAFETY: drops crt_init_opt's log reference.
             unsafe { d_log_fini() };
             0
         }
         Err(e) => e,
-    })
+    });
+    // Upstream releases crt_genvs on every crt_finalize, whatever its result.
+    super::crt_misc::env_fini();
+    rc
 }
 
 fn event_cb(f: crt_event_cb, arg: *mut c_void) -> Option<EventCb> {
