@@ -316,11 +316,6 @@ test_names_and_events(void **state)
 	long_name[CRT_GROUP_ID_MAX_LEN + 1] = '\0';
 	assert_int_equal(crt_validate_grpid(long_name), -DER_INVAL);
 
-	assert_true(crt_grp_id_identical("grp", "grp"));
-	assert_false(crt_grp_id_identical("grp", "grp2"));
-	assert_false(crt_grp_id_identical("grp", NULL));
-	assert_false(crt_grp_id_identical("", ""));
-
 	/* the trigger reaches every registered callback with its argument */
 	crt_trigger_event_cbs(3, 9, CRT_EVS_SWIM, CRT_EVT_DEAD);
 	assert_int_equal(ev_calls, 0);

@@ -119,10 +119,6 @@ crt_initialized(void);
 int
 crt_validate_grpid(const crt_group_id_t grpid);
 
-/* Whether two valid group names are equal (false when either is NULL or not a valid length). */
-bool
-crt_grp_id_identical(crt_group_id_t grp_id_1, crt_group_id_t grp_id_2);
-
 /* Whether the context is on the primary provider (every context here is); false for NULL or a
  * handle that is not a live context. */
 bool

@@ -1,6 +1,6 @@
 //! Internal CaRT entry points that upstream's libcart exports without a public header
 //! (`crt_init.c`, `crt_group.c`, `crt_context.c`): `crt_genvs`, `crt_initialized`, group-name
-//! checks, context lookups and the event-callback trigger. Thin views of the safe modules.
+//! check, context lookups and the event-callback trigger. Thin views of the safe modules.
 #![allow(non_upper_case_globals)]
 use std::ffi::{c_char, c_int};
 use std::sync::Arc;
@@ -73,28 +73,6 @@ unsafe fn bounded<'a>(p: *const c_char, max: usize) -> &'a [u8] {
     unsafe { std::slice::from_raw_parts(p as *const u8, n) }
 }
 
-/// Upstream asserts both names are non-empty and shorter than `CRT_GROUP_ID_MAX_LEN`; here
-/// a name that is not is never identical to anything.
-///
-/// # Safety
-/// Each name is NULL or a NUL-terminated string.
-#[no_mangle]
-pub unsafe extern "C" fn crt_grp_id_identical(grp_id_1: crt_group_id_t, grp_id_2: crt_group_id_t) -> bool {
-    let max = crate::sys::CRT_GROUP_ID_MAX_LEN as usize;
-    let ok = |p: crt_group_id_t| -> Option<&[u8]> {
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: the caller's contract.
-        let b = unsafe { bounded(p, max) };
-        (!b.is_empty() && b.len() < max).then_some(b)
-    };
-    match (ok(grp_id_1), ok(grp_id_2)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
-}
-
 /// The state's own reference to the context behind a handle, when it is a live one.
 fn live(ctx: crt_context_t) -> Option<Arc<crate::context::Context>> {
     let st = init::state();
@@ -149,19 +127,6 @@ mod tests {
             assert_eq!(crt_validate_grpid(cs(&max).as_ptr() as crt_group_id_t), 0);
             let over = "x".repeat(crate::sys::CRT_GROUP_ID_MAX_LEN as usize + 1);
             assert_eq!(crt_validate_grpid(cs(&over).as_ptr() as crt_group_id_t), DER_INVAL);
-        }
-    }
-
-    #[test]
-    fn grp_id_identical() {
-        let (a, b, c) = (cs("grp_a"), cs("grp_a"), cs("grp_b"));
-        let long = cs(&"x".repeat(crate::sys::CRT_GROUP_ID_MAX_LEN as usize));
-        unsafe {
-            assert!(crt_grp_id_identical(a.as_ptr() as _, b.as_ptr() as _));
-            assert!(!crt_grp_id_identical(a.as_ptr() as _, c.as_ptr() as _));
-            assert!(!crt_grp_id_identical(a.as_ptr() as _, std::ptr::null_mut()));
-            assert!(!crt_grp_id_identical(cs("").as_ptr() as _, cs("").as_ptr() as _));
-            assert!(!crt_grp_id_identical(long.as_ptr() as _, long.as_ptr() as _));
         }
     }
 
