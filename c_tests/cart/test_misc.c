@@ -335,13 +335,94 @@ test_names_and_events(void **state)
 	assert_int_equal(ev_calls, 2);
 }
 
+struct pq_result {
+	bool     done;
+	int      rc;
+	uint32_t ver;
+};
+
+static void
+pq_cb(struct crt_proto_query_cb_info *info)
+{
+	struct pq_result *r = info->pq_arg;
+
+	r->rc   = info->pq_rc;
+	r->ver  = info->pq_ver;
+	r->done = true;
+}
+
+static int
+pq_done(void *arg)
+{
+	return ((struct pq_result *)arg)->done ? 1 : 0;
+}
+
+static void
+test_internal_protocol(void **state)
+{
+	struct crt_proto_rpc_format prf[1] = {
+	    {.prf_req_fmt = NULL, .prf_hdlr = NULL, .prf_co_ops = NULL,
+	     .prf_flags = CRT_RPC_FEAT_NO_REPLY},
+	};
+	struct crt_proto_format cpf = {
+	    .cpf_name = "misc-internal", .cpf_ver = 7, .cpf_count = 1, .cpf_prf = prf,
+	    .cpf_base = 0xFF000000};
+	crt_endpoint_t   ep     = {.ep_grp = NULL, .ep_rank = 0, .ep_tag = 0};
+	uint32_t         vers[] = {9, 7};
+	uint32_t         none[] = {8};
+	struct pq_result q      = {0};
+	crt_context_t    ctx;
+	char             port[16];
+
+	(void)state;
+	assert_int_equal(crt_proto_register_internal(&cpf), -DER_UNINIT);
+	client_env();
+	snprintf(port, sizeof(port), "%d", 24000 + (getpid() + 7) % 20000);
+	setenv("D_PORT", port, 1);
+	assert_int_equal(crt_init("misc_proto", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE),
+			 0);
+	assert_int_equal(crt_context_create(&ctx), 0);
+	assert_int_equal(crt_rank_self_set(0, 1), 0);
+
+	assert_int_equal(crt_proto_register_internal(NULL), -DER_INVAL);
+	cpf.cpf_base = 0x33000000; /* only CaRT's own base */
+	assert_int_equal(crt_proto_register_internal(&cpf), -DER_INVAL);
+	cpf.cpf_base = 0xFE000000;
+	assert_int_equal(crt_proto_register_internal(&cpf), -DER_INVAL);
+	cpf.cpf_base  = 0xFF000000;
+	cpf.cpf_count = 0;
+	assert_int_equal(crt_proto_register_internal(&cpf), -DER_INVAL);
+	cpf.cpf_count = 1;
+	assert_int_equal(crt_proto_register_internal(&cpf), 0);
+	assert_int_equal(crt_proto_register_internal(&cpf), -DER_EXIST);
+	/* the public call refuses CaRT's base */
+	cpf.cpf_ver = 6;
+	assert_int_equal(crt_proto_register(&cpf), -DER_INVAL);
+
+	/* the registered version answers a protocol query, through the internal name */
+	assert_int_equal(crt_proto_query_int(&ep, 0xFF000000, NULL, 1, 0, pq_cb, &q, NULL),
+			 -DER_INVAL);
+	assert_int_equal(crt_proto_query_int(&ep, 0xFF000000, vers, 2, 5, pq_cb, &q, NULL), 0);
+	assert_int_equal(crt_progress_cond(ctx, 20 * 1000 * 1000, pq_done, &q), 0);
+	assert_int_equal(q.rc, 0);
+	assert_int_equal(q.ver, 7);
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(crt_proto_query_int(&ep, 0xFF000000, none, 1, 5, pq_cb, &q, ctx), 0);
+	assert_int_equal(crt_progress_cond(ctx, 20 * 1000 * 1000, pq_done, &q), 0);
+	assert_int_equal(q.rc, -DER_NONEXIST);
+
+	assert_int_equal(crt_context_destroy(ctx, 0), 0);
+	assert_int_equal(crt_finalize(), 0);
+	unsetenv("D_PORT");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_log_facilities), cmocka_unit_test(test_genvs),
 	    cmocka_unit_test(test_provider_table), cmocka_unit_test(test_provider_queries),
-	    cmocka_unit_test(test_names_and_events),
+	    cmocka_unit_test(test_names_and_events), cmocka_unit_test(test_internal_protocol),
 	};
 	int fd = mkstemp(log_path);
 	int rc;

@@ -142,4 +142,14 @@ void
 crt_trigger_event_cbs(d_rank_t rank, uint64_t incarnation, enum crt_event_source src,
 		      enum crt_event_type type);
 
+/* crt_proto_register for CaRT's own base opcode: only cpf_base == CRT_PROTO_BASEOPC_MASK
+ * (0xFF000000) is accepted (-DER_INVAL otherwise); the rest as crt_proto_register. */
+int
+crt_proto_register_internal(struct crt_proto_format *cpf);
+
+/* crt_proto_query_with_ctx under its internal name (ctx NULL: context 0). */
+int
+crt_proto_query_int(crt_endpoint_t *tgt_ep, crt_opcode_t base_opc, uint32_t *ver, int count,
+		    uint32_t timeout, crt_proto_query_cb_t cb, void *arg, crt_context_t ctx);
+
 #endif /* OXIDAOS_CART_CRT_MISC_H */

@@ -104,6 +104,66 @@ pub extern "C" fn crt_trigger_event_cbs(rank: d_rank_t, incarnation: u64, src: c
     crate::ffi::guard((), || crate::crt_swim::trigger_event(rank, incarnation, src, type_));
 }
 
+/// Upstream's `crt_proto_register_internal`: `crt_proto_register` for CaRT's own base opcode
+/// (exactly `CRT_PROTO_BASEOPC_MASK`), with the same checks of the protocol's RPC list.
+///
+/// # Safety
+/// As `crt_proto_register`: `cpf` is NULL or a valid protocol whose `cpf_prf` holds
+/// `cpf_count` entries that outlive the registration.
+#[no_mangle]
+pub unsafe extern "C" fn crt_proto_register_internal(cpf: *mut crate::sys::crt_proto_format) -> c_int {
+    use crate::register::{self, RpcFormat};
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: the caller's contract.
+    let Some(p) = (unsafe { cpf.as_ref() }) else { return DER_INVAL };
+    if p.cpf_base != register::CRT_PROTO_BASEOPC_MASK {
+        return DER_INVAL;
+    }
+    if p.cpf_prf.is_null() || p.cpf_count == 0 || p.cpf_count > register::CRT_PROTO_MAX_COUNT {
+        return DER_INVAL;
+    }
+    // SAFETY: cpf_prf holds cpf_count entries (contract).
+    let prfs = unsafe { std::slice::from_raw_parts(p.cpf_prf, p.cpf_count as usize) };
+    let rpcs: Vec<RpcFormat> = prfs
+        .iter()
+        .map(|f| {
+            // SAFETY: prf_req_fmt is NULL or valid (contract).
+            let fmt = unsafe { f.prf_req_fmt.as_ref() };
+            RpcFormat {
+                req_fmt: f.prf_req_fmt as usize,
+                size_in: fmt.map_or(0, |r| r.crf_size_in),
+                size_out: fmt.map_or(0, |r| r.crf_size_out),
+                handler: f.prf_hdlr.map_or(0, |h| h as usize),
+                co_ops: f.prf_co_ops as usize,
+                flags: f.prf_flags,
+            }
+        })
+        .collect();
+    register::proto_register(p.cpf_base, p.cpf_ver, &rpcs, true).err().unwrap_or(0)
+}
+
+/// Upstream's `crt_proto_query_int`, which its `crt_proto_query(_with_ctx)` wrap.
+///
+/// # Safety
+/// As `crt_proto_query_with_ctx`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn crt_proto_query_int(
+    tgt_ep: *mut crate::sys::crt_endpoint_t,
+    base_opc: crate::sys::crt_opcode_t,
+    ver: *mut u32,
+    count: c_int,
+    timeout: u32,
+    cb: crate::sys::crt_proto_query_cb_t,
+    arg: *mut std::ffi::c_void,
+    ctx: crt_context_t,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { super::crt_proto_query_with_ctx(tgt_ep, base_opc, ver, count, timeout, cb, arg, ctx) }
+}
+
 /// A group name as a C string, for the tests.
 #[cfg(test)]
 fn cs(s: &str) -> std::ffi::CString {
