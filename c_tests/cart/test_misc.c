@@ -316,6 +316,31 @@ test_names_and_events(void **state)
 	long_name[CRT_GROUP_ID_MAX_LEN + 1] = '\0';
 	assert_int_equal(crt_validate_grpid(long_name), -DER_INVAL);
 
+	/* opcode names, as upstream's log macros print them */
+	{
+		char *mod = NULL, *opc = NULL;
+
+		crt_opc_decode(0xFF040000, &mod, &opc);
+		assert_string_equal(mod, "CART");
+		assert_string_equal(opc, "CRT_OPC_URI_LOOKUP");
+		crt_opc_decode(0xF3010002, &mod, &opc);
+		assert_string_equal(opc, "CRT_OPC_CTL_GET_URI_CACHE");
+		crt_opc_decode(0xFE020001, &mod, &opc);
+		assert_string_equal(mod, "SWIM");
+		assert_string_equal(opc, "");
+		crt_opc_decode(0x02070001, &mod, &opc); /* DAOS_RPC_OPCODE(POOL_CONNECT, pool, 7) */
+		assert_string_equal(mod, "DAOS_POOL_MODULE");
+		assert_string_equal(opc, "POOL_CONNECT");
+		crt_opc_decode(0x040a0001, &mod, &opc);
+		assert_string_equal(mod, "DAOS_OBJ_MODULE");
+		assert_string_equal(opc, "fetch");
+		crt_opc_decode(0x33020001, &mod, &opc);
+		assert_string_equal(mod, "CUSTOM");
+		assert_string_equal(opc, "");
+		crt_opc_decode(0xFF040001, NULL, &opc);
+		assert_string_equal(opc, "CRT_OPC_PROTO_QUERY");
+	}
+
 	/* the trigger reaches every registered callback with its argument */
 	crt_trigger_event_cbs(3, 9, CRT_EVS_SWIM, CRT_EVT_DEAD);
 	assert_int_equal(ev_calls, 0);

@@ -152,4 +152,11 @@ int
 crt_proto_query_int(crt_endpoint_t *tgt_ep, crt_opcode_t base_opc, uint32_t *ver, int count,
 		    uint32_t timeout, crt_proto_query_cb_t cb, void *arg, crt_context_t ctx);
 
+/* Names an opcode for log messages: *module_name is "CART" or "SWIM" for CaRT's own bases,
+ * the DAOS_MODULE_LIST name of a DAOS module id, else "CUSTOM"; *opc_name the RPC's name when
+ * known (CaRT's RPCs; DAOS's mgmt, pool, container, object and pipeline RPCs), else "".
+ * Both are static strings. A NULL out-pointer is skipped. */
+void
+crt_opc_decode(crt_opcode_t crt_opc, char **module_name, char **opc_name);
+
 #endif /* OXIDAOS_CART_CRT_MISC_H */

@@ -53,6 +53,9 @@ pub mod corpc;
 /// CaRT's log facilities (upstream `crt_debug.{h,c}`).
 pub mod logfac;
 
+/// Opcode names for log messages (upstream `crt_opc_decode`).
+pub mod opc_decode;
+
 /// The provider table (upstream `crt_hg.c`'s `crt_na_dict`).
 pub mod provider;
 

@@ -164,6 +164,24 @@ pub unsafe extern "C" fn crt_proto_query_int(
     unsafe { super::crt_proto_query_with_ctx(tgt_ep, base_opc, ver, count, timeout, cb, arg, ctx) }
 }
 
+/// Upstream's `crt_opc_decode` (its RPC_TRACE/RPC_ERROR log macros call it).
+///
+/// # Safety
+/// Each out-pointer is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn crt_opc_decode(crt_opc: crate::sys::crt_opcode_t, module_name: *mut *mut c_char, opc_name: *mut *mut c_char) {
+    let (m, o) = crate::opc_decode::decode(crt_opc);
+    // SAFETY: the caller's contract; the strings are static and never written through.
+    unsafe {
+        if let Some(p) = module_name.as_mut() {
+            *p = m.as_ptr() as *mut c_char;
+        }
+        if let Some(p) = opc_name.as_mut() {
+            *p = o.as_ptr() as *mut c_char;
+        }
+    }
+}
+
 /// A group name as a C string, for the tests.
 #[cfg(test)]
 fn cs(s: &str) -> std::ffi::CString {
