@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <string_view>
 #include <cart/api.h>
+#include <cart/crt_debug.h>
+#include <cart/crt_provider.h>
+#include <cart/crt_misc.h>
 
 #define CRT_ISEQ_CXX ((uint64_t)(cx_a) CRT_VAR)((d_string_t)(cx_s) CRT_VAR)((uint32_t)(cx_arr) CRT_ARRAY)
 #define CRT_OSEQ_CXX ((int32_t)(cx_rc) CRT_VAR)
@@ -36,6 +39,15 @@ main()
 	crt_proc_destroy(proc);
 	if (CQF_cxx.crf_size_in != sizeof(struct cxx_in) || CQF_cxx.crf_size_out != 4)
 		bad |= 8;
+	{
+		char *mod = nullptr, *opc = nullptr;
+
+		crt_opc_decode(0xFF040000, &mod, &opc);
+		if (std::string_view(opc) != "CRT_OPC_URI_LOOKUP" || !crt_provider_is_ofi(CRT_PROV_OFI_TCP) ||
+		    crt_str_to_provider("ofi+tcp") != CRT_PROV_OFI_TCP || crt_genvs.inited ||
+		    sizeof(crt_rpc_logfac_cache) != 64)
+			bad |= 16;
+	}
 	std::printf("cart headers from C++: %s (%d)\n", bad ? "FAILED" : "ok", bad);
 	return bad;
 }

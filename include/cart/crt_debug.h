@@ -15,6 +15,10 @@
 
 #include <gurt/debug_setup.h>
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 #define CRT_FOREACH_LOG_FAC(ACTION, arg)                                                           \
 	ACTION(crt, cart, arg)                                                                     \
 	ACTION(rpc, rpc, arg)                                                                      \
@@ -35,9 +39,14 @@
 CRT_FOREACH_LOG_FAC(D_LOG_DECLARE_FAC, D_NOOP)
 #pragma pop_macro("DD_FAC")
 
-/* Registers every facility above with gurt's log (idempotent) and applies the current masks
- * to them: 0, or -DER_UNINIT when gurt cannot allocate one. crt_init calls it. */
+/* Allocates every facility above in gurt's log (each call allocates new numbers, as upstream),
+ * registers the caches for resets and applies the current masks: 0, or -DER_UNINIT when gurt
+ * cannot allocate one (its log not open). crt_init calls it. */
 int
 crt_setup_log_fac(void);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif /* OXIDAOS_CART_CRT_DEBUG_H */

@@ -13,6 +13,10 @@
 #include <cart/api.h>
 #include <cart/crt_provider.h>
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 /*
  * The environment variables CaRT reads, in the order of the fields of struct crt_envs.
  * ENV(NAME): an unsigned integer (gurt's d_getenv_uint); ENV_STR(NAME): a string (gurt's
@@ -158,5 +162,9 @@ crt_proto_query_int(crt_endpoint_t *tgt_ep, crt_opcode_t base_opc, uint32_t *ver
  * Both are static strings. A NULL out-pointer is skipped. */
 void
 crt_opc_decode(crt_opcode_t crt_opc, char **module_name, char **opc_name);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif /* OXIDAOS_CART_CRT_MISC_H */

@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <cart/types.h>
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef enum {
 	CRT_PROV_SM = 0,
 	CRT_PROV_OFI_SOCKETS,
@@ -106,5 +110,9 @@ int
 crt_nr_secondary_remote_tags_set(int idx, int num_tags);
 int
 crt_context_create_secondary(crt_context_t *crt_ctx, int idx);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif /* OXIDAOS_CART_CRT_PROVIDER_H */

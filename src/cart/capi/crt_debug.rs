@@ -38,9 +38,10 @@ facilities!(
     crt_ctl_logfac crt_ctl_logfac_cache,
 );
 
-/// Upstream's `crt_setup_log_fac`: allocates (or finds, when already registered) each
-/// facility under its names, registers its cache for resets when masks change, then applies
-/// the current masks. -DER_UNINIT when gurt cannot allocate a facility (the rest are skipped).
+/// Upstream's `crt_setup_log_fac`: allocates each facility under its names (a new number on
+/// every call, as upstream's gurt does), registers its cache for resets when masks change,
+/// then applies the current masks. -DER_UNINIT when gurt cannot allocate a facility (the log
+/// is not open; the rest are skipped).
 #[no_mangle]
 pub extern "C" fn crt_setup_log_fac() -> c_int {
     for ((short, long), (fac, cache)) in FACILITIES.iter().zip(slots()) {

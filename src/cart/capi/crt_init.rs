@@ -81,16 +81,16 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
 pub extern "C" fn crt_finalize() -> c_int {
     let rc = guard(DER_INVAL, || match init::finalize() {
         Ok(()) => {
-            if !init::initialized() {
-                // The library is released: the UCX entry's default name comes back.
-                super::crt_provider::restore_ucx();
-            }
             // SAFETY: drops crt_init_opt's log reference.
             unsafe { d_log_fini() };
             0
         }
         Err(e) => e,
     });
+    if rc == 0 && !init::initialized() {
+        // The library is released: the UCX entry's default name comes back.
+        super::crt_provider::restore_ucx();
+    }
     // Upstream releases crt_genvs on every crt_finalize, whatever its result.
     super::crt_misc::env_fini();
     rc
