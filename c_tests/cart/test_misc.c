@@ -75,6 +75,9 @@ test_log_facilities(void **state)
 	for (i = 0; i < 16; i++)
 		assert_int_equal(crt_bulk_logfac_cache[i], (int)DLOG_UNINIT);
 
+	/* without an open log gurt cannot allocate facilities */
+	assert_int_equal(crt_setup_log_fac(), -DER_UNINIT);
+
 	client_env();
 	setenv("D_LOG_MASK", "ERR,RPC=DEBUG,BULK=INFO", 1);
 	setenv("DD_MASK", "all", 1);
