@@ -120,6 +120,17 @@ test_log_facilities(void **state)
 	assert_string_equal(fac_name(crt_iv_logfac, false), "iv");
 	assert_int_equal(crt_finalize(), 0);
 	assert_int_equal(crt_finalize(), 0);
+
+	/* DD_SUBSYS names CaRT's facilities too: the others keep errors and worse only */
+	setenv("D_LOG_MASK", "DEBUG", 1);
+	setenv("DD_SUBSYS", "rpc,group", 1);
+	assert_int_equal(crt_init("misc_log", 0), 0);
+	assert_int_not_equal(d_log_check(crt_rpc_logfac | DLOG_DBG), 0);
+	assert_int_not_equal(d_log_check(crt_grp_logfac | DLOG_INFO), 0);
+	assert_int_equal(d_log_check(crt_corpc_logfac | DLOG_INFO), 0);
+	assert_int_not_equal(d_log_check(crt_corpc_logfac | DLOG_ERR), 0);
+	assert_int_equal(crt_finalize(), 0);
+	unsetenv("DD_SUBSYS");
 	unsetenv("D_LOG_MASK");
 	unsetenv("DD_MASK");
 	unsetenv("D_LOG_FILE");
