@@ -5,6 +5,8 @@
 mod crt_bulk;
 mod crt_context;
 mod crt_corpc;
+pub(crate) mod crt_ctl;
+pub(crate) mod crt_self_test;
 mod crt_group;
 mod crt_hg_proc;
 mod crt_init;
@@ -17,6 +19,8 @@ mod swim;
 pub use crt_bulk::*;
 pub use crt_context::*;
 pub use crt_corpc::*;
+pub use crt_ctl::*;
+pub use crt_self_test::*;
 pub use crt_group::*;
 pub use crt_hg_proc::*;
 pub use crt_init::*;
