@@ -650,8 +650,18 @@ pub fn start(ctx: crt_context_t, p: StartParams) -> i32 {
             Err(e) => return e,
         }
     }
-    let blank = st_latency { val: -1, rank: 0, tag: 0, cci_rc: 0 };
-    let mut latencies = vec![blank; p.rep_count as usize].into_boxed_slice();
+    // Zeroed, padding included (the whole array is pushed to the requester), as calloc gives.
+    let n = p.rep_count as usize;
+    let mut v: Vec<st_latency> = Vec::with_capacity(n);
+    // SAFETY: capacity n; an all-zero st_latency is a valid value.
+    unsafe {
+        std::ptr::write_bytes(v.as_mut_ptr(), 0, n);
+        v.set_len(n);
+    }
+    for l in v.iter_mut() {
+        l.val = -1;
+    }
+    let mut latencies = v.into_boxed_slice();
     let lat_len = latencies.len() * size_of::<st_latency>();
     let mut iov = d_iov_t { iov_buf: latencies.as_mut_ptr() as *mut c_void, iov_buf_len: lat_len, iov_len: lat_len };
     let mut sgl = d_sg_list_t { sg_nr: 1, sg_nr_out: 0, sg_iovs: &mut iov };
