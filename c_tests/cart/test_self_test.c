@@ -491,6 +491,43 @@ runs(void)
 	}
 	result_reset(&r);
 
+	/* an endpoint the server cannot reach (rank 7): evicted, the run completes on 0:0 */
+	{
+		uint32_t          two[4] = {0, 0, 7, 0};
+		struct st_latency l[16];
+		int               oog = 0, ok = 0;
+
+		p = start_params(two, 16, 2, 0, CRT_SELF_TEST_MSG_TYPE_EMPTY,
+				 CRT_SELF_TEST_MSG_TYPE_EMPTY);
+		d_iov_set(&p.endpts, two, sizeof(two));
+		call(CRT_OPC_SELF_TEST_START, fill_start, &p, &r);
+		memcpy(&rc, r.out, 4);
+		assert_int_equal(rc, 0);
+		out = wait_status(l, 16);
+		assert_int_equal(out.status, CRT_ST_STATUS_TEST_COMPLETE);
+		for (i = 0; i < 16; i++) {
+			if (l[i].rank == 7 && l[i].cci_rc == -DER_OOG)
+				oog++;
+			else if (l[i].rank == 0 && l[i].cci_rc == 0 && l[i].val > 0)
+				ok++;
+		}
+		assert_true(oog >= 1);
+		assert_int_equal(oog + ok, 16);
+		/* with sessions: rank 7's OPEN_SESSION fails, so it never gets a message */
+		p = start_params(two, 16, 2, KIB4, CRT_SELF_TEST_MSG_TYPE_IOV, CRT_SELF_TEST_MSG_TYPE_IOV);
+		d_iov_set(&p.endpts, two, sizeof(two));
+		call(CRT_OPC_SELF_TEST_START, fill_start, &p, &r);
+		memcpy(&rc, r.out, 4);
+		assert_int_equal(rc, 0);
+		out = wait_status(l, 16);
+		assert_int_equal(out.status, CRT_ST_STATUS_TEST_COMPLETE);
+		for (i = 0; i < 16; i++) {
+			assert_int_equal(l[i].rank, 0);
+			assert_int_equal(l[i].cci_rc, 0);
+		}
+	}
+	result_reset(&r);
+
 	run_on_server(0, CRT_SELF_TEST_MSG_TYPE_EMPTY, CRT_SELF_TEST_MSG_TYPE_EMPTY, 1);
 	run_on_server(0, CRT_SELF_TEST_MSG_TYPE_EMPTY, CRT_SELF_TEST_MSG_TYPE_EMPTY, 16);
 	run_on_server(KIB4, CRT_SELF_TEST_MSG_TYPE_IOV, CRT_SELF_TEST_MSG_TYPE_IOV, 1);
@@ -545,6 +582,9 @@ test_self_test(void **state)
 
 	service_by_hand();
 	runs();
+	/* a session left open (a tool that died): the server still finalizes cleanly */
+	assert_true(open_session(MIB, MIB, CRT_SELF_TEST_MSG_TYPE_BULK_GET,
+				 CRT_SELF_TEST_MSG_TYPE_BULK_PUT, 4) >= 0);
 
 	call(OPC_STOP, NULL, NULL, &r);
 	assert_int_equal(r.rc, 0);

@@ -837,7 +837,6 @@ fn send_next(slot: usize, skip_inc_complete: bool) {
                 Some(b) => (b.ptr(), b.bulk()),
                 None => (std::ptr::null_mut(), std::ptr::null_mut()),
             };
-            s.sent = Some(Instant::now());
             drop(g);
             let sent = new_req(ctx, ep, opc).is_some_and(|req| {
                 // SAFETY: the input struct matching the opcode (upstream's three layouts);
@@ -856,6 +855,11 @@ fn send_next(slot: usize, skip_inc_complete: bool) {
                             OPC_SEND_BULK_REPLY_IOV | OPC_BOTH_BULK => *(input.add(8) as *mut crt_bulk_t) = bulk,
                             _ => {}
                         }
+                    }
+                    // The clock starts at the send, as upstream's does (the completion
+                    // cannot come before crt_req_send is called).
+                    if let Some(r) = run().as_mut() {
+                        r.slots[slot].sent = Some(Instant::now());
                     }
                     crt_req_send(req, Some(test_rpc_cb), (slot + 1) as *mut c_void) == 0
                 }
