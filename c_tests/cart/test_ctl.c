@@ -98,15 +98,15 @@ uri_of(int port)
 	return s;
 }
 
+static int to_parent[2]; /* the server tells the client which ports it bound */
+
 static int
 server(void)
 {
 	crt_context_t ctx[2];
 	char          port[16];
-	int           i;
+	int           i, n;
 
-	snprintf(port, sizeof(port), "%d", port_base);
-	setenv("D_PORT", port, 1);
 	setenv("D_LOG_FILE", log_path, 1);
 	setenv("D_LOG_MASK", "WARN", 1);
 	/* fault injection can be switched on only in a process started with a config (crt_init
@@ -124,9 +124,20 @@ server(void)
 		fclose(f);
 		setenv("D_FI_CONFIG", fi, 1);
 	}
-	if (crt_init("ctl_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
-		return 10;
-	if (crt_context_create(&ctx[0]) != 0 || crt_context_create(&ctx[1]) != 0)
+	/* the first free pair of ports from port_base (other tests run at the same time) */
+	for (i = 0; i < 32; i++, port_base += 4) {
+		snprintf(port, sizeof(port), "%d", port_base);
+		setenv("D_PORT", port, 1);
+		if (crt_init("ctl_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
+			return 10;
+		n = 0;
+		if (crt_context_create(&ctx[0]) == 0 && ++n && crt_context_create(&ctx[1]) == 0)
+			break;
+		if (n == 1)
+			crt_context_destroy(ctx[0], 1);
+		crt_finalize();
+	}
+	if (i == 32 || write(to_parent[1], &port_base, sizeof(port_base)) != sizeof(port_base))
 		return 11;
 	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 12;
@@ -348,14 +359,22 @@ test_ctl(void **state)
 	assert_non_null(mkdtemp(dir));
 	setenv("CRT_ATTACH_INFO_PATH", dir, 1);
 	snprintf(log_path, sizeof(log_path), "%s/server.log", dir);
-	port_base = 23000 + (getpid() % 20000);
-	pid       = fork();
+	/* above Linux's ephemeral ports and the other tests' ranges */
+	port_base = 61000 + (getpid() % 1000) * 4;
+	assert_int_equal(pipe(to_parent), 0);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		alarm(60);
 		_exit(server());
 	}
 	alarm(90);
+	if (read(to_parent[0], &port_base, sizeof(port_base)) != sizeof(port_base)) {
+		waitpid(pid, &status, 0);
+		fail_msg("the server did not start (exit status %d)", WEXITSTATUS(status));
+	}
+	close(to_parent[0]);
+	close(to_parent[1]);
 
 	assert_int_equal(crt_init(NULL, 0), 0);
 	assert_int_equal(crt_context_create(&cctx), 0);

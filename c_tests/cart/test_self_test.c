@@ -46,6 +46,8 @@ static struct crt_proto_format     cpf = {
 static int  port_base;
 static char dir[] = "/tmp/cart_test_st.XXXXXX";
 
+static int to_parent[2]; /* the server tells the client which port it bound */
+
 static int
 server(void)
 {
@@ -53,11 +55,17 @@ server(void)
 	char          port[16];
 	int           i;
 
-	snprintf(port, sizeof(port), "%d", port_base);
-	setenv("D_PORT", port, 1);
-	if (crt_init("st_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
-		return 10;
-	if (crt_context_create(&ctx) != 0)
+	/* the first free port from port_base (other tests run at the same time) */
+	for (i = 0; i < 32; i++, port_base += 4) {
+		snprintf(port, sizeof(port), "%d", port_base);
+		setenv("D_PORT", port, 1);
+		if (crt_init("st_srv", CRT_FLAG_BIT_SERVER | CRT_FLAG_BIT_AUTO_SWIM_DISABLE) != 0)
+			return 10;
+		if (crt_context_create(&ctx) == 0)
+			break;
+		crt_finalize();
+	}
+	if (i == 32 || write(to_parent[1], &port_base, sizeof(port_base)) != sizeof(port_base))
 		return 11;
 	if (crt_rank_self_set(0, 1) != 0 || crt_proto_register(&cpf) != 0)
 		return 12;
@@ -561,14 +569,22 @@ test_self_test(void **state)
 	setenv("D_INTERFACE", "lo", 1);
 	assert_non_null(mkdtemp(dir));
 	setenv("CRT_ATTACH_INFO_PATH", dir, 1);
-	port_base = 24000 + (getpid() % 20000);
-	pid       = fork();
+	/* above Linux's ephemeral ports and the other tests' ranges */
+	port_base = 61002 + (getpid() % 1000) * 4;
+	assert_int_equal(pipe(to_parent), 0);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		alarm(120);
 		_exit(server());
 	}
 	alarm(180);
+	if (read(to_parent[0], &port_base, sizeof(port_base)) != sizeof(port_base)) {
+		waitpid(pid, &status, 0);
+		fail_msg("the server did not start (exit status %d)", WEXITSTATUS(status));
+	}
+	close(to_parent[0]);
+	close(to_parent[1]);
 
 	assert_int_equal(crt_init(NULL, 0), 0);
 	assert_int_equal(crt_context_create(&cctx), 0);
