@@ -1111,6 +1111,43 @@ mod tests {
     }
 
     #[test]
+    fn sessions_get_increasing_ids_and_close_once() {
+        // IOV sessions need no bulk handle, so no context.
+        let iov = SessionParams { send_size: 16, reply_size: 32, num_buffers: 3, flags: Flags { send_type: MSG_IOV, reply_type: MSG_IOV, align: 7 } };
+        let a = open_session(std::ptr::null_mut(), iov);
+        let b = open_session(std::ptr::null_mut(), iov);
+        assert!(a >= 1 && b == a + 1);
+        let s = session(a).unwrap();
+        {
+            let mut free = lock(&s.free);
+            assert_eq!(free.len(), 3);
+            for buf in free.iter_mut() {
+                // reply-sized, filled with the service's pattern, at the asked alignment
+                assert_eq!(buf.ptr() as usize & 255, 7);
+                assert_eq!(buf.buf.len(), 32 + 255);
+                assert!(buf.buf[buf.off..buf.off + 32].iter().all(|x| *x == 0xA7));
+            }
+        }
+        let bad = SessionParams { flags: Flags { send_type: MSG_BULK_PUT, ..iov.flags }, ..iov };
+        assert_eq!(open_session(std::ptr::null_mut(), bad), -1);
+        let bad = SessionParams { flags: Flags { reply_type: MSG_BULK_GET, ..iov.flags }, ..iov };
+        assert_eq!(open_session(std::ptr::null_mut(), bad), -1);
+        // nothing to buffer: a session without buffers
+        let empty = SessionParams { reply_size: 0, ..iov };
+        let c = open_session(std::ptr::null_mut(), empty);
+        assert_eq!(c, b + 1);
+        assert!(lock(&session(c).unwrap().free).is_empty());
+        assert!(close_session(a));
+        assert!(!close_session(a));
+        assert!(session(a).is_none() && session(b).is_some());
+        assert!(close_session(b) && close_session(c));
+        // ids keep increasing after closes
+        let d = open_session(std::ptr::null_mut(), iov);
+        assert_eq!(d, c + 1);
+        assert!(close_session(d));
+    }
+
+    #[test]
     fn body_sizes_are_upstreams() {
         assert_eq!(START_FMT.crf_size_in, 56);
         assert_eq!(STATUS_REQ_FMT.crf_size_out, 16);
