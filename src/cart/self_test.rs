@@ -626,7 +626,11 @@ pub fn check_start(endpts_len: usize, rep_count: u32, max_inflight: u32, f: Flag
 
 /// START: sets the run up and opens its sessions (the reply goes right after): 0, -DER_BUSY
 /// while another run is going, or the setup's error.
-pub fn start(ctx: crt_context_t, p: StartParams) -> i32 {
+///
+/// # Safety
+/// `ctx` is a live context of this library (the START request's); `p.grp` NULL or a group
+/// handle of this library.
+pub unsafe fn start(ctx: crt_context_t, p: StartParams) -> i32 {
     {
         let mut g = run();
         if let Some(r) = g.as_ref() {
@@ -1045,8 +1049,11 @@ pub fn parse_endpts(b: &[u8]) -> Vec<(u32, u32)> {
 }
 
 /// The group a START names (NULL or unknown: NULL, the primary).
-pub fn lookup_group(name: *mut std::ffi::c_char) -> *mut crt_group_t {
-    // SAFETY: a decoded C string or NULL.
+///
+/// # Safety
+/// `name` NULL or a NUL-terminated string.
+pub unsafe fn lookup_group(name: *mut std::ffi::c_char) -> *mut crt_group_t {
+    // SAFETY: the contract.
     unsafe { crt_group_lookup(name) }
 }
 
