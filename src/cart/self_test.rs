@@ -226,7 +226,11 @@ impl Buf {
             return Ok(None);
         }
         let alloc = if align != BUF_ALIGN_DEFAULT { len + BUF_ALIGN_MAX } else { len };
-        let mut buf = vec![fill; alloc];
+        // Sizes come from the wire: an allocation the system refuses is -DER_NOMEM (as
+        // upstream's D_ALLOC), not an abort.
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(alloc).map_err(|_| der::DER_NOMEM)?;
+        buf.resize(alloc, fill);
         let off = aligned_offset(buf.as_ptr() as usize, align);
         let mut b = Buf { buf: Vec::new(), off, bulk: 0 };
         if let Some(perm) = perm {
@@ -647,7 +651,10 @@ pub unsafe fn start(ctx: crt_context_t, p: StartParams) -> i32 {
     } else {
         None
     };
-    let mut slots = Vec::with_capacity(n_slots);
+    let mut slots = Vec::new();
+    if slots.try_reserve_exact(n_slots).is_err() {
+        return der::DER_NOMEM;
+    }
     for _ in 0..n_slots {
         match Buf::new(ctx, test_len, p.flags.align, 0xC5, perm) {
             Ok(buf) => slots.push(Slot { buf, rep_idx: 0, endpt: 0, sent: None }),
@@ -656,8 +663,11 @@ pub unsafe fn start(ctx: crt_context_t, p: StartParams) -> i32 {
     }
     // Zeroed, padding included (the whole array is pushed to the requester), as calloc gives.
     let n = p.rep_count as usize;
-    let mut v: Vec<st_latency> = Vec::with_capacity(n);
-    // SAFETY: capacity n; an all-zero st_latency is a valid value.
+    let mut v: Vec<st_latency> = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        return der::DER_NOMEM;
+    }
+    // SAFETY: capacity n (reserved above); an all-zero st_latency is a valid value.
     unsafe {
         std::ptr::write_bytes(v.as_mut_ptr(), 0, n);
         v.set_len(n);
