@@ -68,12 +68,13 @@ unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
-/// The rank-addressed requests' check (`verify_ctl_in_args`), only ever true in a server.
+/// The rank-addressed requests' check (`verify_ctl_in_args`). CTL_LS and GET_URI_CACHE only
+/// make sense in a server (upstream asserts it; here a client answers -DER_INVAL).
 ///
 /// # Safety
 /// `i` is a decoded control input.
-unsafe fn check(i: &crt_ctl_ep_ls_in) -> i32 {
-    if !crate::init::is_service() {
+unsafe fn check(i: &crt_ctl_ep_ls_in, server_only: bool) -> i32 {
+    if server_only && !crate::init::is_service() {
         return der::DER_INVAL;
     }
     // SAFETY: the decoded group id is a C string or NULL.
@@ -99,7 +100,7 @@ pub unsafe extern "C" fn crt_hdlr_ctl_ls(rpc_req: *mut crt_rpc_t) {
     let Some((i, o)) = (unsafe { bodies::<crt_ctl_ep_ls_in, crt_ctl_ep_ls_out>(rpc_req) }) else { return };
     let mut buf = Vec::new();
     // SAFETY: a decoded input.
-    let rc = unsafe { check(i) };
+    let rc = unsafe { check(i, true) };
     if rc == 0 {
         let (n, b) = ctl::contexts_listing();
         buf = b;
@@ -123,7 +124,7 @@ pub unsafe extern "C" fn crt_hdlr_ctl_get_uri_cache(rpc_req: *mut crt_rpc_t) {
     // SAFETY: the contract (the ctl formats share the input struct).
     let Some((i, o)) = (unsafe { bodies::<crt_ctl_ep_ls_in, crt_ctl_get_uri_cache_out>(rpc_req) }) else { return };
     // SAFETY: a decoded input.
-    let rc = unsafe { check(i) };
+    let rc = unsafe { check(i, true) };
     let mut uris: Vec<CString> = Vec::new();
     let mut entries: Vec<crt_grp_cache> = Vec::new();
     if rc == 0 {
@@ -153,7 +154,7 @@ pub unsafe extern "C" fn crt_hdlr_ctl_get_hostname(rpc_req: *mut crt_rpc_t) {
     // SAFETY: the contract.
     let Some((i, o)) = (unsafe { bodies::<crt_ctl_ep_ls_in, crt_ctl_get_host_out>(rpc_req) }) else { return };
     // SAFETY: a decoded input.
-    let mut rc = unsafe { check(i) };
+    let mut rc = unsafe { check(i, false) };
     let mut name = Vec::new();
     if rc == 0 {
         match ctl::hostname() {
@@ -180,7 +181,7 @@ pub unsafe extern "C" fn crt_hdlr_ctl_get_pid(rpc_req: *mut crt_rpc_t) {
     // SAFETY: the contract.
     let Some((i, o)) = (unsafe { bodies::<crt_ctl_ep_ls_in, crt_ctl_get_pid_out>(rpc_req) }) else { return };
     // SAFETY: a decoded input.
-    let rc = unsafe { check(i) };
+    let rc = unsafe { check(i, false) };
     if rc == 0 {
         o.cgp_pid = std::process::id() as i32;
     }
