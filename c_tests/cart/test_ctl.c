@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include <cart/api.h>
-#include <cart/crt_req_format.h>
+#include <cart/crt_tools_internal.h>
 #include <gurt/dlog.h>
 #include <gurt/fault_inject.h>
 

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include <cart/api.h>
-#include <cart/crt_req_format.h>
+#include <cart/crt_tools_internal.h>
 
 #define BASE   0x23000000U
 #define OPC_STOP CRT_PROTO_OPC(BASE, 1, 0)

@@ -7,3 +7,4 @@
 #include <cart/crt_tree.h>
 #include <cart/crt_swim_internal.h>
 #include <cart/crt_req_format.h>
+#include <cart/crt_tools_internal.h>
