@@ -260,6 +260,13 @@ impl Context {
     }
 
     /// `crt_context_ep_empty`: nothing in flight on this context.
+    /// What `crt_hdlr_ctl_dump_counters` reports for this context: requests in flight from
+    /// it, and requests waiting for a credit.
+    pub fn counters(&self) -> (usize, usize) {
+        let waiting = lock(&self.eps).values().map(|e| e.waitq.len()).sum();
+        (lock(&self.inflight).len(), waiting)
+    }
+
     pub fn ep_empty(&self) -> bool {
         lock(&self.ep).in_flight() == 0
     }

@@ -201,6 +201,16 @@ pub fn uri(rank: u32, tag: u32) -> Result<String, i32> {
     }
 }
 
+/// The URIs this process knows explicitly (its own contexts, added ranks, looked-up
+/// rank:tags), by rank then tag: what `crt_hdlr_ctl_get_uri_cache` dumps.
+pub fn uri_cache() -> Vec<(u32, u32, String)> {
+    let g = book();
+    let mut v: Vec<(u32, u32, String)> =
+        g.as_ref().map_or(Vec::new(), |b| b.uris.iter().map(|((r, t), u)| (*r, *t, u.clone())).collect());
+    v.sort();
+    v
+}
+
 /// Everything goes with the last `crt_finalize`.
 pub fn clear() {
     *book() = None;

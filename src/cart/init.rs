@@ -308,8 +308,12 @@ pub fn init(settings: Settings) -> Result<(), i32> {
         // Upstream ignores a CRT_ATTACH_INFO_PATH it cannot use.
         let _ = crate::group::config_path_set(p);
     }
+    let server = settings.server;
     *st = Some(State { settings, refcount: 1, contexts: Vec::new() });
     crate::internal::register();
+    // Upstream registers self-test everywhere, fault injection and ctl in servers.
+    crate::self_test::register();
+    crate::ctl::register(server);
     Ok(())
 }
 
@@ -329,6 +333,7 @@ pub fn finalize() -> Result<(), i32> {
     drop(st);
     crate::crt_swim::fini(); // crt_swim hook
     crate::register::clear();
+    crate::self_test::clear();
     crate::group::clear();
     crate::group::clear_attached();
     crate::secondary::clear();

@@ -38,6 +38,12 @@ pub mod bulk;
 /// cart's own RPCs: the protocol query (upstream's internal protocol).
 pub mod internal;
 
+/// The control protocol `cart_ctl` uses (upstream `crt_ctl.c`).
+pub mod ctl;
+
+/// The self-test service and client (upstream `crt_self_test_{service,client}.c`).
+pub mod self_test;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 

@@ -9,3 +9,5 @@
 #include <cart/crt_debug.h>
 #include <cart/crt_provider.h>
 #include <cart/crt_misc.h>
+#include <cart/crt_req_format.h>
+#include <cart/crt_tools_internal.h>

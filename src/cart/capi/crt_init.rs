@@ -62,6 +62,16 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
         // CaRT's log facilities, then the environment snapshot (crt_genvs), as upstream.
         super::crt_setup_log_fac();
         super::crt_misc::env_init();
+        // Upstream takes a fault-injection reference with each crt_init (-DER_NOSYS: gurt
+        // built without it), so cart_ctl's enable_fi/set_fi_attr work on any engine.
+        // SAFETY: plain call into libgurt (reference counted).
+        let fi = unsafe { crate::sys::d_fault_inject_init() };
+        if fi != 0 && fi != -(crate::sys::DER_NOSYS as c_int) {
+            super::crt_misc::env_fini();
+            // SAFETY: drops the log reference just taken.
+            unsafe { d_log_fini() };
+            return fi;
+        }
         let r = Settings::resolve(g.as_deref(), flags, o.as_ref(), &|k| std::env::var(k).ok(), num_cores())
             .and_then(init::init);
         // Bulk handles inside RPC bodies go through this library's bulk objects.
@@ -69,8 +79,12 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
         match r {
             Ok(()) => 0,
             Err(e) => {
-                // SAFETY: drops the reference taken above.
-                unsafe { d_log_fini() };
+                super::crt_misc::env_fini();
+                // SAFETY: drops the references taken above.
+                unsafe {
+                    crate::sys::d_fault_inject_fini();
+                    d_log_fini()
+                };
                 e
             }
         }
@@ -81,8 +95,11 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
 pub extern "C" fn crt_finalize() -> c_int {
     let rc = guard(DER_INVAL, || match init::finalize() {
         Ok(()) => {
-            // SAFETY: drops crt_init_opt's log reference.
-            unsafe { d_log_fini() };
+            // SAFETY: drops crt_init_opt's fault-injection and log references.
+            unsafe {
+                crate::sys::d_fault_inject_fini();
+                d_log_fini()
+            };
             0
         }
         Err(e) => e,
