@@ -219,6 +219,39 @@ pub trait Ops: Sized {
     /// Where SWIM's own messages go (upstream logs them in gurt's `swim` facility: `err`
     /// at DLOG_ERR, else DLOG_INFO). Called only on state changes and anomalies.
     fn log(&self, _err: bool, _msg: std::fmt::Arguments<'_>) {}
+    /// Whether [`Ops::publish`] wants to see the context's state (a C mirror).
+    fn mirrors(&self) -> bool {
+        false
+    }
+    /// Called with the context's lock still held whenever a locked section ends (only when
+    /// [`Ops::mirrors`]): the lists and round bookkeeping as they are now, for a caller that
+    /// keeps a copy other code reads (upstream's `struct swim_context` fields).
+    fn publish(&self, _view: &View<'_, Self::Args>) {}
+    /// The C pointer an indirect-ping request's args stand for (upstream's `si_args`).
+    fn args_ptr(_args: &Self::Args) -> *mut std::ffi::c_void {
+        std::ptr::null_mut()
+    }
+}
+
+/// One entry of a context's lists, as [`Ops::publish`] sees it (upstream `struct swim_item`).
+pub struct ItemView<'a, A> {
+    pub id: SwimId,
+    pub from: SwimId,
+    pub args: Option<&'a A>,
+    /// si_deadline (suspects, ipings) or si_count (updates, subgroup).
+    pub val: u64,
+}
+
+/// A context's state at the end of a locked section.
+pub struct View<'a, A> {
+    pub self_id: SwimId,
+    pub expect_progress_time: u64,
+    pub snapshot: Snapshot,
+    pub glitch: bool,
+    pub subgroup: Vec<ItemView<'a, A>>,
+    pub suspects: Vec<ItemView<'a, A>>,
+    pub updates: Vec<ItemView<'a, A>>,
+    pub ipings: Vec<ItemView<'a, A>>,
 }
 
 /// Where the round of the current target is.
@@ -360,8 +393,36 @@ impl<O: Ops> Swim<O> {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<O::Args>> {
+    fn lock(&self) -> StGuard<'_, O> {
+        StGuard { swim: self, g: Some(self.st.lock().unwrap_or_else(|e| e.into_inner())) }
+    }
+
+    /// The lock for reading only (nothing to publish after).
+    fn lock_ro(&self) -> MutexGuard<'_, State<O::Args>> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the state to [`Ops::publish`] (the lock held by the caller).
+    fn publish_locked(&self, st: &State<O::Args>) {
+        fn items<'a, A>(l: impl Iterator<Item = &'a Item<A>>) -> Vec<ItemView<'a, A>> {
+            l.map(|it| ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val }).collect()
+        }
+        let view = View {
+            self_id: self.self_get(),
+            expect_progress_time: self.expect_progress_time.load(Relaxed),
+            snapshot: Self::snap(st, self.expect_progress_time.load(Relaxed)),
+            glitch: st.glitch,
+            subgroup: items(st.subgroup.iter()),
+            suspects: items(st.suspects.iter()),
+            updates: items(st.updates.iter()),
+            ipings: items(st.ipings.iter()),
+        };
+        self.ops.publish(&view);
+    }
+
+    /// Publishes now (after a change made outside a locked section, e.g. `self_set`).
+    pub fn republish(&self) {
+        drop(self.lock());
     }
 
     pub fn self_get(&self) -> SwimId {
@@ -374,17 +435,20 @@ impl<O: Ops> Swim<O> {
         if id == ID_INVALID {
             self.expect_progress_time.store(0, Relaxed);
         }
+        if self.ops.mirrors() {
+            self.republish();
+        }
     }
 
     /// The member being pinged this round and the round's phase.
     pub fn target(&self) -> (SwimId, Phase) {
-        let st = self.lock();
+        let st = self.lock_ro();
         (st.target, st.phase)
     }
 
     /// When the next direct ping is due (ms of the ops clock).
     pub fn next_tick_time(&self) -> u64 {
-        self.lock().next_tick_time
+        self.lock_ro().next_tick_time
     }
 
     /// Moves the next direct ping to `t` (upstream's emulation aligns all members this way).
@@ -409,7 +473,7 @@ impl<O: Ops> Swim<O> {
 
     /// The ping timeout this context started with (crt_swim doubles it under glitches).
     pub fn default_ping_timeout(&self) -> u64 {
-        self.lock().default_ping_timeout
+        self.lock_ro().default_ping_timeout
     }
 
     pub fn set_default_ping_timeout(&self, v: u64) {
@@ -418,12 +482,16 @@ impl<O: Ops> Swim<O> {
 
     /// The round's bookkeeping at this moment.
     pub fn snapshot(&self) -> Snapshot {
-        let st = self.lock();
+        let st = self.lock_ro();
+        Self::snap(&st, self.expect_progress_time.load(Relaxed))
+    }
+
+    fn snap(st: &State<O::Args>, expect_progress_time: u64) -> Snapshot {
         Snapshot {
             phase: st.phase,
             target: st.target,
             default_ping_timeout: st.default_ping_timeout,
-            expect_progress_time: self.expect_progress_time.load(Relaxed),
+            expect_progress_time,
             next_tick_time: st.next_tick_time,
             next_event: st.next_event,
             deadline: st.deadline,
@@ -433,12 +501,12 @@ impl<O: Ops> Swim<O> {
 
     /// Number of members currently suspected by this context.
     pub fn suspects_len(&self) -> usize {
-        self.lock().suspects.len()
+        self.lock_ro().suspects.len()
     }
 
     /// Number of updates waiting to be piggy-backed.
     pub fn updates_len(&self) -> usize {
-        self.lock().updates.len()
+        self.lock_ro().updates.len()
     }
 
     /// Records a change for dissemination and stores it.
@@ -990,6 +1058,36 @@ impl<O: Ops> Swim<O> {
         };
         self.expect_progress_time.store(now + self.params().period, Relaxed);
         rc
+    }
+}
+
+/// The context's lock: on release, the state is published to the ops that mirror it.
+struct StGuard<'a, O: Ops> {
+    swim: &'a Swim<O>,
+    g: Option<MutexGuard<'a, State<O::Args>>>,
+}
+
+impl<O: Ops> std::ops::Deref for StGuard<'_, O> {
+    type Target = State<O::Args>;
+    fn deref(&self) -> &State<O::Args> {
+        self.g.as_deref().unwrap_or_else(|| unreachable!("guard taken only in drop"))
+    }
+}
+
+impl<O: Ops> std::ops::DerefMut for StGuard<'_, O> {
+    fn deref_mut(&mut self) -> &mut State<O::Args> {
+        self.g.as_deref_mut().unwrap_or_else(|| unreachable!("guard taken only in drop"))
+    }
+}
+
+impl<O: Ops> Drop for StGuard<'_, O> {
+    fn drop(&mut self) {
+        if let Some(g) = self.g.take() {
+            if self.swim.ops.mirrors() {
+                self.swim.publish_locked(&g);
+            }
+            drop(g);
+        }
     }
 }
 
