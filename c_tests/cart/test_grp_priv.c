@@ -151,6 +151,16 @@ test_groups(void **state)
 	assert_int_equal(crt_group_secondary_modify(sg, &sl, &pl, CRT_GROUP_MOD_OP_ADD, 4), 0);
 	assert_int_equal(sp->gp_membs_ver, 4);
 	check_membs(sp, (d_rank_t[]){0, 1, 5}, 3);
+	/* rank translation through the objects */
+	assert_int_equal(crt_grp_priv_get_primary_rank(sp, 0), 3);
+	assert_int_equal(crt_grp_priv_get_primary_rank(sp, 1), 0);
+	assert_int_equal(crt_grp_priv_get_primary_rank(sp, 5), 9);
+	assert_int_equal(crt_grp_priv_get_primary_rank(sp, 7), CRT_NO_RANK);
+	assert_int_equal(crt_grp_priv_get_primary_rank(p, 42), 42);
+	assert_int_equal(crt_grp_priv_get_primary_rank(NULL, 1), CRT_NO_RANK);
+	assert_true(crt_grp_id_identical(sp->gp_pub.cg_grpid, "sec1"));
+	assert_false(crt_grp_id_identical(sp->gp_pub.cg_grpid, p->gp_pub.cg_grpid));
+	assert_false(crt_grp_id_identical(NULL, "sec1"));
 	/* auto-remove: primary 3 leaving takes its secondary rank 0 along */
 	assert_int_equal(crt_group_rank_remove(pg, 3), 0);
 	check_membs(p, (d_rank_t[]){0}, 1);
@@ -158,6 +168,7 @@ test_groups(void **state)
 	assert_int_equal(crt_group_secondary_destroy(sg), 0);
 	check_membs(sp, NULL, 0);
 	assert_int_equal(sec_list_len(p, NULL), 0);
+	assert_int_equal(crt_grp_priv_get_primary_rank(sp, 1), CRT_NO_RANK);
 
 	/* a view: primary-kind, flagged as a view, no self */
 	assert_int_equal(crt_group_view_create("view1", &vg), 0);

@@ -22,6 +22,7 @@
 #define OXIDAOS_CART_CRT_INTERNAL_TYPES_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <gurt/types.h>
@@ -145,6 +146,15 @@ struct crt_grp_gdata {
  * crt_init()). */
 struct crt_grp_priv *
 crt_grp_pub2priv(crt_group_t *grp);
+
+/* The primary rank of `rank` of group `priv` (itself in a primary group; CRT_NO_RANK when a
+ * secondary group has no such rank). */
+d_rank_t
+crt_grp_priv_get_primary_rank(struct crt_grp_priv *priv, d_rank_t rank);
+
+/* Whether two group ids name the same group (false when either is NULL). */
+bool
+crt_grp_id_identical(crt_group_id_t grp_id_1, crt_group_id_t grp_id_2);
 
 #ifdef __cplusplus
 }

@@ -200,6 +200,8 @@ pub struct CrtOps {
 struct MembsGuard<'a> {
     ops: &'a CrtOps,
     g: Option<MutexGuard<'a, Membs>>,
+    /// Taken mutably: to be published.
+    dirty: bool,
 }
 
 impl std::ops::Deref for MembsGuard<'_> {
@@ -211,13 +213,14 @@ impl std::ops::Deref for MembsGuard<'_> {
 
 impl std::ops::DerefMut for MembsGuard<'_> {
     fn deref_mut(&mut self) -> &mut Membs {
+        self.dirty = true;
         self.g.as_deref_mut().unwrap_or_else(|| unreachable!("taken only in drop"))
     }
 }
 
 impl Drop for MembsGuard<'_> {
     fn drop(&mut self) {
-        if let Some(m) = self.g.take() {
+        if let Some(m) = self.g.take().filter(|_| self.dirty) {
             let v = crate::capi::SwimMembsView {
                 list: &m.list,
                 target: m.target as u32,
@@ -236,7 +239,7 @@ impl Drop for MembsGuard<'_> {
 
 impl CrtOps {
     fn m(&self) -> MembsGuard<'_> {
-        MembsGuard { ops: self, g: Some(self.membs.lock().unwrap_or_else(|p| p.into_inner())) }
+        MembsGuard { ops: self, g: Some(self.membs.lock().unwrap_or_else(|p| p.into_inner())), dirty: false }
     }
 
     fn next_target(&self, skip: impl Fn(u32, &MemberState) -> bool, self_id: SwimId) -> SwimId {
@@ -671,7 +674,7 @@ pub fn init(ctx_idx: i32) -> Result<(), i32> {
     let data = crate::capi::primary_swim_membs_ptr();
     let cctx = crate::capi::CContext::boxed(crate::capi::KIND_CRT, ID_INVALID, data, std::ptr::null_mut(), Swim::new(ID_INVALID, ops), |o, h| o.handle.store(h, Relaxed));
     let g = Arc::new(Glue { cctx, started_ms: swim::monotonic_ms() });
-    drop(g.swim().ops().m()); // publish csm_ctx and the empty table
+    g.swim().ops().m().dirty = true; // publish csm_ctx and the empty table
     let fmt = RpcFormat {
         req_fmt: &SWIM_FMT as *const crt_req_format as usize,
         size_in: SWIM_FMT.crf_size_in,
@@ -840,6 +843,7 @@ pub fn enable(ctx_idx: i32) -> Result<(), i32> {
     if g.swim().self_get() != self_rank as SwimId && g.swim().ops().m().table.contains_key(&self_rank) {
         g.swim().self_set(self_rank as SwimId);
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
     Ok(())
 }
 
@@ -858,6 +862,7 @@ pub fn disable(ctx_idx: i32) -> Result<(), i32> {
     if let Some(c) = init::context_lookup(ctx_idx) {
         c.set_progress_hook(None);
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
     Ok(())
 }
 
@@ -871,6 +876,7 @@ pub fn disable_all() {
             c.set_progress_hook(None);
         }
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
 }
 
 /// `crt_swim_suspend_all`: every other member becomes INACTIVE and the context is marked

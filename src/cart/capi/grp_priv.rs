@@ -23,6 +23,9 @@ const CRT_SWIM_TARGET_INVALID: u32 = u32::MAX;
 
 /// Every group object by name (addresses of libc-heap `crt_grp_priv`s).
 static GRPS: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
+/// The current primary group's object (NULL when CaRT is not initialised), as the last
+/// [`sync_groups`] found it: what SWIM's membership is published into.
+static PRIMARY: std::sync::atomic::AtomicPtr<crt_grp_priv> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 
 fn primary_name() -> Option<String> {
     init::settings().ok().map(|s| s.grpid)
@@ -247,6 +250,7 @@ pub fn sync_groups() {
     }
     let objs: Vec<(String, usize)> = GRPS.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let prim_obj = primary.as_deref().map_or(std::ptr::null_mut(), obj_find);
+    PRIMARY.store(prim_obj, std::sync::atomic::Ordering::Release);
     let mut secs = Vec::new();
     for (n, p) in &objs {
         let t = truth(n, primary.as_deref(), prim_obj);
@@ -369,8 +373,7 @@ unsafe fn write_swim(p: *mut crt_grp_priv, v: Option<&SwimMembsView<'_>>) {
 /// Publishes SWIM's membership table in the primary group's `gp_membs_swim` (None: SWIM is
 /// gone).
 pub fn publish_swim_membs(v: Option<&SwimMembsView<'_>>) {
-    let Some(n) = primary_name() else { return };
-    let p = obj_for(&n);
+    let p = PRIMARY.load(std::sync::atomic::Ordering::Acquire);
     if !p.is_null() {
         // SAFETY: a live object of the registry.
         unsafe { write_swim(p, v) };
@@ -389,6 +392,37 @@ pub unsafe extern "C" fn crt_grp_pub2priv(grp: *mut crt_group_t) -> *mut crt_grp
     }
     // SAFETY: every handle is the gp_pub member of an object (container_of).
     unsafe { (grp as *mut u8).sub(std::mem::offset_of!(crt_grp_priv, gp_pub)) as *mut crt_grp_priv }
+}
+
+/// `crt_grp_priv_get_primary_rank`: a primary group's ranks are primary ranks; a secondary
+/// group's map through its table (CRT_NO_RANK when unmapped or for NULL).
+///
+/// # Safety
+/// `priv_` is NULL or an object of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_grp_priv_get_primary_rank(priv_: *mut crt_grp_priv, rank: d_rank_t) -> d_rank_t {
+    // SAFETY: the contract; gp_primary and cg_grpid are read under gp_rwlock.
+    let (primary, name) = match unsafe { priv_.as_mut() } {
+        None => return CRT_NO_RANK,
+        Some(_) => unsafe { locked(priv_, |o| (o.gp_primary() != 0, handle_name(&mut o.gp_pub))) },
+    };
+    if primary {
+        return rank;
+    }
+    name.and_then(|n| secondary::s2p(&n, rank).ok()).unwrap_or(CRT_NO_RANK)
+}
+
+/// `crt_grp_id_identical`.
+///
+/// # Safety
+/// Each id is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn crt_grp_id_identical(grp_id_1: crate::sys::crt_group_id_t, grp_id_2: crate::sys::crt_group_id_t) -> bool {
+    if grp_id_1.is_null() || grp_id_2.is_null() {
+        return false;
+    }
+    // SAFETY: two C strings (contract).
+    unsafe { CStr::from_ptr(grp_id_1) == CStr::from_ptr(grp_id_2) }
 }
 
 /// The name behind a handle (its `cg_grpid`).

@@ -394,7 +394,7 @@ impl<O: Ops> Swim<O> {
     }
 
     fn lock(&self) -> StGuard<'_, O> {
-        StGuard { swim: self, g: Some(self.st.lock().unwrap_or_else(|e| e.into_inner())) }
+        StGuard { swim: self, g: Some(self.st.lock().unwrap_or_else(|e| e.into_inner())), dirty: false }
     }
 
     /// The lock for reading only (nothing to publish after).
@@ -422,7 +422,8 @@ impl<O: Ops> Swim<O> {
 
     /// Publishes now (after a change made outside a locked section, e.g. `self_set`).
     pub fn republish(&self) {
-        drop(self.lock());
+        let mut g = self.lock();
+        g.dirty = true;
     }
 
     pub fn self_get(&self) -> SwimId {
@@ -1061,10 +1062,12 @@ impl<O: Ops> Swim<O> {
     }
 }
 
-/// The context's lock: on release, the state is published to the ops that mirror it.
+/// The context's lock: on release after a mutable access, the state is published to the
+/// ops that mirror it.
 struct StGuard<'a, O: Ops> {
     swim: &'a Swim<O>,
     g: Option<MutexGuard<'a, State<O::Args>>>,
+    dirty: bool,
 }
 
 impl<O: Ops> std::ops::Deref for StGuard<'_, O> {
@@ -1076,6 +1079,7 @@ impl<O: Ops> std::ops::Deref for StGuard<'_, O> {
 
 impl<O: Ops> std::ops::DerefMut for StGuard<'_, O> {
     fn deref_mut(&mut self) -> &mut State<O::Args> {
+        self.dirty = true;
         self.g.as_deref_mut().unwrap_or_else(|| unreachable!("guard taken only in drop"))
     }
 }
@@ -1083,7 +1087,7 @@ impl<O: Ops> std::ops::DerefMut for StGuard<'_, O> {
 impl<O: Ops> Drop for StGuard<'_, O> {
     fn drop(&mut self) {
         if let Some(g) = self.g.take() {
-            if self.swim.ops.mirrors() {
+            if self.dirty && self.swim.ops.mirrors() {
                 self.swim.publish_locked(&g);
             }
             drop(g);
