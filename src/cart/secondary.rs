@@ -151,6 +151,18 @@ pub fn clear() {
     crate::capi::sync_groups();
 }
 
+/// Whether auto-remove is on for the primary group.
+pub fn auto_remove() -> bool {
+    AUTO_REMOVE.load(Ordering::Relaxed)
+}
+
+/// The names of the secondary groups.
+pub fn names() -> Vec<String> {
+    let mut v: Vec<String> = secs().as_ref().map_or(Vec::new(), |m| m.keys().cloned().collect());
+    v.sort();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,16 +194,4 @@ mod tests {
         assert_eq!(destroy("s1").unwrap_err(), der::DER_INVAL);
         clear();
     }
-}
-
-/// Whether auto-remove is on for the primary group.
-pub fn auto_remove() -> bool {
-    AUTO_REMOVE.load(Ordering::Relaxed)
-}
-
-/// The names of the secondary groups.
-pub fn names() -> Vec<String> {
-    let mut v: Vec<String> = secs().as_ref().map_or(Vec::new(), |m| m.keys().cloned().collect());
-    v.sort();
-    v
 }

@@ -347,7 +347,12 @@ unsafe fn write_swim(p: *mut crt_grp_priv, v: Option<&SwimMembsView<'_>>) {
             }
             match v {
                 Some(v) => {
-                    c.csm_target = if v.list.is_empty() { CRT_SWIM_TARGET_INVALID } else { v.target.min(v.list.len() as u32 - 1) };
+                    // the next index to ping, wrapping to 0 at the end as upstream's
+                    c.csm_target = match v.list.len() as u32 {
+                        0 => CRT_SWIM_TARGET_INVALID,
+                        n if v.target >= n => 0,
+                        _ => v.target,
+                    };
                     c.csm_ctx = v.ctx;
                     c.csm_incarnation = v.incarnation;
                     c.csm_last_unpack_hlc = v.last_unpack;
