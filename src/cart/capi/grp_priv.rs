@@ -150,7 +150,7 @@ fn truth(name: &str, primary: Option<&str>, prim_obj: *mut crt_grp_priv) -> Opti
             primary: true,
             view: false,
             auto_remove: secondary::auto_remove(),
-            ver: ver.max(group::version()),
+            ver,
             ver_min,
             self_rank: group::self_rank().unwrap_or(CRT_NO_RANK),
             ranks: group::ranks(),
@@ -406,11 +406,11 @@ pub unsafe extern "C" fn crt_grp_pub2priv(grp: *mut crt_group_t) -> *mut crt_grp
 /// `priv_` is NULL or an object of this library.
 #[no_mangle]
 pub unsafe extern "C" fn crt_grp_priv_get_primary_rank(priv_: *mut crt_grp_priv, rank: d_rank_t) -> d_rank_t {
-    // SAFETY: the contract; gp_primary and cg_grpid are read under gp_rwlock.
-    let (primary, name) = match unsafe { priv_.as_mut() } {
-        None => return CRT_NO_RANK,
-        Some(_) => unsafe { locked(priv_, |o| (o.gp_primary() != 0, handle_name(&mut o.gp_pub))) },
-    };
+    if priv_.is_null() {
+        return CRT_NO_RANK;
+    }
+    // SAFETY: a live object (contract); gp_primary and cg_grpid are read under gp_rwlock.
+    let (primary, name) = unsafe { locked(priv_, |o| (o.gp_primary() != 0, handle_name(&mut o.gp_pub))) };
     if primary {
         return rank;
     }

@@ -191,6 +191,8 @@ pub struct Prefix {
     kind: u32,
     /// sc_next_tick_time as last published, to see a change made from C
     tick_published: AtomicU64,
+    /// The generation of each list as last mirrored (under sc_mutex).
+    gens: std::cell::UnsafeCell<[u64; 4]>,
 }
 
 // SAFETY: the UnsafeCells are only touched with sc_mutex held (see the invariant above).
@@ -232,6 +234,7 @@ impl Prefix {
             sc_glitch: AtomicU32::new(0),
             kind,
             tick_published: AtomicU64::new(0),
+            gens: std::cell::UnsafeCell::new([0; 4]),
         }
     }
 
@@ -282,12 +285,16 @@ impl Prefix {
 ///
 /// # Safety
 /// sc_mutex is held; `head` is one of the prefix's heads, its entries ours.
-unsafe fn sync_list<A>(head: &mut sys::swim_item_list, items: &[swim::ItemView<'_, A>], args: fn(&A) -> *mut c_void) {
+unsafe fn sync_list<A>(head: &mut sys::swim_item_list, gen: &mut u64, items: &swim::ListView<'_, A>, args: fn(&A) -> *mut c_void) {
+    if *gen == items.gen {
+        return; // not touched since the last mirror
+    }
+    *gen = items.gen;
     // SAFETY (whole body): the caller's invariant; new entries come from calloc.
     unsafe {
         let mut prev_next: *mut *mut sys::swim_item = &mut head.tqh_first;
         let mut cur = head.tqh_first;
-        for it in items {
+        for it in items.iter() {
             if cur.is_null() {
                 cur = libc::calloc(1, std::mem::size_of::<sys::swim_item>()) as *mut sys::swim_item;
                 if cur.is_null() {
@@ -334,10 +341,11 @@ pub fn swim_mirror<A>(h: *mut sys::swim_context, v: &swim::View<'_, A>, args: fn
     // SAFETY: sc_mutex held: the lists are ours to rewrite.
     unsafe {
         let l = &mut *p.lists.get();
-        sync_list(&mut l[0], &v.subgroup, args);
-        sync_list(&mut l[1], &v.suspects, args);
-        sync_list(&mut l[2], &v.updates, args);
-        sync_list(&mut l[3], &v.ipings, args);
+        let g = &mut *p.gens.get();
+        sync_list(&mut l[0], &mut g[0], &v.subgroup, args);
+        sync_list(&mut l[1], &mut g[1], &v.suspects, args);
+        sync_list(&mut l[2], &mut g[2], &v.updates, args);
+        sync_list(&mut l[3], &mut g[3], &v.ipings, args);
     }
     p.unlock();
 }

@@ -242,16 +242,44 @@ pub struct ItemView<'a, A> {
     pub val: u64,
 }
 
+/// One of a context's lists as [`Ops::publish`] sees it, with its generation (bumped by every
+/// mutable access: a list whose generation did not move since the last publish is unchanged).
+pub struct ListView<'a, A> {
+    head: &'a [Item<A>],
+    tail: &'a [Item<A>],
+    pub gen: u64,
+}
+
+impl<'a, A> ListView<'a, A> {
+    fn of(l: &'a Tracked<impl AsSlices<A>>) -> Self {
+        let (head, tail) = l.inner.as_slices();
+        ListView { head, tail, gen: l.gen }
+    }
+
+    pub fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = ItemView<'a, A>> + '_ {
+        self.head.iter().chain(self.tail.iter()).map(|it| ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val })
+    }
+}
+
 /// A context's state at the end of a locked section.
 pub struct View<'a, A> {
     pub self_id: SwimId,
     pub expect_progress_time: u64,
     pub snapshot: Snapshot,
     pub glitch: bool,
-    pub subgroup: Vec<ItemView<'a, A>>,
-    pub suspects: Vec<ItemView<'a, A>>,
-    pub updates: Vec<ItemView<'a, A>>,
-    pub ipings: Vec<ItemView<'a, A>>,
+    pub subgroup: ListView<'a, A>,
+    pub suspects: ListView<'a, A>,
+    pub updates: ListView<'a, A>,
+    pub ipings: ListView<'a, A>,
 }
 
 /// Where the round of the current target is.
@@ -284,11 +312,49 @@ impl<A> Item<A> {
     }
 }
 
+/// A list that counts its mutable accesses (see [`ListView::gen`]).
+#[derive(Default)]
+struct Tracked<T> {
+    inner: T,
+    gen: u64,
+}
+
+impl<T> std::ops::Deref for Tracked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Tracked<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.gen = self.gen.wrapping_add(1);
+        &mut self.inner
+    }
+}
+
+/// The contiguous parts of a list, in order.
+trait AsSlices<A> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]);
+}
+
+impl<A> AsSlices<A> for VecDeque<Item<A>> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]) {
+        VecDeque::as_slices(self)
+    }
+}
+
+impl<A> AsSlices<A> for Vec<Item<A>> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]) {
+        (self, &[])
+    }
+}
+
 struct State<A> {
-    subgroup: VecDeque<Item<A>>,
-    suspects: Vec<Item<A>>,
-    updates: VecDeque<Item<A>>,
-    ipings: Vec<Item<A>>,
+    subgroup: Tracked<VecDeque<Item<A>>>,
+    suspects: Tracked<Vec<Item<A>>>,
+    updates: Tracked<VecDeque<Item<A>>>,
+    ipings: Tracked<Vec<Item<A>>>,
     phase: Phase,
     target: SwimId,
     default_ping_timeout: u64,
@@ -357,10 +423,10 @@ impl<O: Ops> Swim<O> {
             expect_progress_time: AtomicU64::new(0),
             params,
             st: Mutex::new(State {
-                subgroup: VecDeque::new(),
-                suspects: Vec::new(),
-                updates: VecDeque::new(),
-                ipings: Vec::new(),
+                subgroup: Tracked::default(),
+                suspects: Tracked::default(),
+                updates: Tracked::default(),
+                ipings: Tracked::default(),
                 phase: Phase::Begin,
                 target: ID_INVALID,
                 default_ping_timeout: 0,
@@ -404,18 +470,15 @@ impl<O: Ops> Swim<O> {
 
     /// Hands the state to [`Ops::publish`] (the lock held by the caller).
     fn publish_locked(&self, st: &State<O::Args>) {
-        fn items<'a, A>(l: impl Iterator<Item = &'a Item<A>>) -> Vec<ItemView<'a, A>> {
-            l.map(|it| ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val }).collect()
-        }
         let view = View {
             self_id: self.self_get(),
             expect_progress_time: self.expect_progress_time.load(Relaxed),
             snapshot: Self::snap(st, self.expect_progress_time.load(Relaxed)),
             glitch: st.glitch,
-            subgroup: items(st.subgroup.iter()),
-            suspects: items(st.suspects.iter()),
-            updates: items(st.updates.iter()),
-            ipings: items(st.ipings.iter()),
+            subgroup: ListView::of(&st.subgroup),
+            suspects: ListView::of(&st.suspects),
+            updates: ListView::of(&st.updates),
+            ipings: ListView::of(&st.ipings),
         };
         self.ops.publish(&view);
     }
@@ -686,8 +749,8 @@ impl<O: Ops> Swim<O> {
     pub fn ipings_reply(&self, to_id: SwimId, ret_rc: i32) -> i32 {
         let done: Vec<_> = {
             let mut st = self.lock();
-            let (done, keep) = std::mem::take(&mut st.ipings).into_iter().partition(|it| it.id == to_id);
-            st.ipings = keep;
+            let (done, keep) = std::mem::take(&mut *st.ipings).into_iter().partition(|it| it.id == to_id);
+            *st.ipings = keep;
             done
         };
         let mut rc = 0;
