@@ -13,10 +13,15 @@
  *     gp_membs_swim ...) are rewritten under gp_rwlock (write-locked) after each change
  *     the library makes; C code reads them under gp_rwlock (read-locked) and must not
  *     write them;
+ *   - gp_hg_addr_cache is NULL and gp_uri_lookup_cache, gp_p2s_table and gp_s2p_table are
+ *     zeroed, not initialised tables (addresses and rank maps are kept in Rust): C must not
+ *     use them; gp_refcount stays 1 (objects are never destroyed);
  *   - the four swim_item lists of a struct swim_context mirror the SWIM core's lists: the
- *     library rebuilds them under sc_mutex whenever the core releases its own lock, so a
- *     reader holding sc_mutex sees one consistent state. Readers must not hold sc_mutex
- *     while calling swim_*() functions (the library takes it from inside them).
+ *     library brings them in line under sc_mutex whenever the core releases its own lock
+ *     after changing them, so a reader holding sc_mutex sees one consistent state. Readers
+ *     must not hold sc_mutex while calling swim_*() functions (the library takes it from
+ *     inside them). CaRT's own context (gp_membs_swim.csm_ctx) belongs to crt_swim_init()/
+ *     crt_swim_fini(): swim_fini() leaves it alone.
  */
 #ifndef OXIDAOS_CART_CRT_INTERNAL_TYPES_H
 #define OXIDAOS_CART_CRT_INTERNAL_TYPES_H

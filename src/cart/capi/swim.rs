@@ -755,3 +755,155 @@ pub extern "C" fn oxidaos_swim_tunable_set(which: c_int, val: u64) {
         _ => swim::ping_timeout_set(val),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    const N: usize = 24;
+    static TABLE: Mutex<Vec<sys::swim_member_state>> = Mutex::new(Vec::new());
+
+    fn table() -> std::sync::MutexGuard<'static, Vec<sys::swim_member_state>> {
+        TABLE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    unsafe extern "C" fn send_request(_: *mut sys::swim_context, _: SwimId, _: SwimId, u: *mut sys::swim_member_update, _: usize) -> c_int {
+        // SAFETY: the array is ours to free (libc heap).
+        unsafe { libc::free(u as *mut c_void) };
+        0
+    }
+    unsafe extern "C" fn send_reply(_: *mut sys::swim_context, _: SwimId, _: SwimId, _: c_int, _: *mut c_void) -> c_int {
+        0
+    }
+    unsafe extern "C" fn target(_: *mut sys::swim_context) -> SwimId {
+        1 + (swim::monotonic_ms() % (N as u64 - 1))
+    }
+    unsafe extern "C" fn get_state(_: *mut sys::swim_context, id: SwimId, st: *mut sys::swim_member_state) -> c_int {
+        match table().get(id as usize) {
+            // SAFETY: the core passes a writable state.
+            Some(s) => unsafe {
+                *st = *s;
+                0
+            },
+            None => der::NONEXIST,
+        }
+    }
+    unsafe extern "C" fn set_state(_: *mut sys::swim_context, id: SwimId, st: *mut sys::swim_member_state) -> c_int {
+        match table().get_mut(id as usize) {
+            // SAFETY: the core passes a readable state.
+            Some(s) => unsafe {
+                *s = *st;
+                0
+            },
+            None => der::NONEXIST,
+        }
+    }
+
+    static OPS: sys::swim_ops = sys::swim_ops {
+        send_request: Some(send_request),
+        send_reply: Some(send_reply),
+        get_dping_target: Some(target),
+        get_iping_target: Some(target),
+        get_member_state: Some(get_state),
+        set_member_state: Some(set_state),
+        new_incarnation: None,
+    };
+
+    /// The C list as (id, from, value, args), its TAILQ links checked on the way.
+    ///
+    /// # Safety
+    /// `h` is a live list head of a context (no other thread touches it).
+    unsafe fn walk(h: *mut sys::swim_item_list) -> Vec<(SwimId, SwimId, u64, usize)> {
+        let mut v = Vec::new();
+        // SAFETY: the caller's invariant; the entries are the mirror's.
+        unsafe {
+            let mut prev_next: *mut *mut sys::swim_item = &mut (*h).tqh_first;
+            let mut cur = (*h).tqh_first;
+            while !cur.is_null() {
+                assert_eq!((*cur).si_link.tqe_prev, prev_next, "tqe_prev");
+                v.push(((*cur).si_id, (*cur).si_from, (*cur).u.si_deadline, (*cur).si_args as usize));
+                prev_next = &mut (*cur).si_link.tqe_next;
+                cur = *prev_next;
+            }
+            assert_eq!((*h).tqh_last, prev_next, "tqh_last");
+        }
+        v
+    }
+
+    /// Random operations on a C context: after each, its four TAILQs are exactly the core's
+    /// lists (ids, senders, deadlines/counts, the args of suspended indirect pings).
+    #[test]
+    fn c_lists_mirror_the_core() {
+        *table() = vec![sys::swim_member_state { sms_incarnation: 1, sms_status: 0, sms_delay: 0 }; N];
+        // SAFETY: a valid ops table that outlives the context.
+        let h = unsafe { swim_init(0, &OPS as *const sys::swim_ops as *mut sys::swim_ops, std::ptr::null_mut()) };
+        assert!(!h.is_null());
+        // SAFETY: a context of swim_init.
+        let c = unsafe { &*(h as *const CContext<CapiOps>) };
+        let heads = c.pre.lists.get() as *mut sys::swim_item_list;
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut args_live: Vec<usize> = Vec::new();
+        let mut longest = [0usize; 4];
+        for step in 0..4000u64 {
+            let id = 1 + rnd(N as u64 - 1);
+            let from = 1 + rnd(N as u64 - 1);
+            // SAFETY (every call): the live context and valid arguments.
+            unsafe {
+                match rnd(8) {
+                    0..=2 => {
+                        let mut u = sys::swim_member_update {
+                            smu_id: id,
+                            smu_state: sys::swim_member_state { sms_incarnation: 1 + rnd(4), sms_status: rnd(3) as u32, sms_delay: 0 },
+                        };
+                        swim_updates_parse(h, from, id, &mut u, 1);
+                    }
+                    3 => {
+                        let mut p: *mut sys::swim_member_update = std::ptr::null_mut();
+                        let mut n = 0usize;
+                        if swim_updates_prepare(h, id, id, &mut p, &mut n) == 0 {
+                            libc::free(p as *mut c_void);
+                        }
+                    }
+                    4 => {
+                        let a = 0x1000 + step as usize;
+                        // kept even when another request for the target waits (-DER_ALREADY)
+                        let rc = swim_ipings_suspend(h, from, id, a as *mut c_void);
+                        assert!(rc == 0 || rc == der::ALREADY);
+                        args_live.push(a);
+                    }
+                    5 => {
+                        swim_ipings_reply(h, id, 0);
+                    }
+                    6 => swim_member_del(h, id),
+                    _ => {
+                        swim_net_glitch_update(h, id, rnd(50));
+                        swim_progress(h, 0);
+                    }
+                }
+                let core = c.swim().lists_for_test();
+                for (k, l) in core.iter().enumerate() {
+                    let cl = walk(heads.add(k));
+                    let plain: Vec<(SwimId, SwimId, u64)> = cl.iter().map(|e| (e.0, e.1, e.2)).collect();
+                    assert_eq!(&plain, l, "list {k} after step {step}");
+                    longest[k] = longest[k].max(l.len());
+                    if k == 3 {
+                        assert!(cl.iter().all(|e| args_live.contains(&e.3)), "ipings args");
+                    } else {
+                        assert!(cl.iter().all(|e| e.3 == 0), "no args outside ipings");
+                    }
+                }
+            }
+        }
+        // the walk saw real lists: suspicions, updates, waiting indirect pings
+        assert!(longest[1] > 2 && longest[2] > 5 && longest[3] > 2, "{longest:?}");
+        // SAFETY: the context of swim_init, freed once.
+        unsafe { swim_fini(h) };
+    }
+}

@@ -483,6 +483,15 @@ impl<O: Ops> Swim<O> {
         self.ops.publish(&view);
     }
 
+    /// The four lists (subgroup, suspects, updates, ipings) as (id, from, value) (tests of
+    /// the C mirror).
+    #[cfg(test)]
+    pub(crate) fn lists_for_test(&self) -> [Vec<(SwimId, SwimId, u64)>; 4] {
+        let st = self.lock_ro();
+        let f = |l: &mut dyn Iterator<Item = &Item<O::Args>>| l.map(|it| (it.id, it.from, it.val)).collect::<Vec<_>>();
+        [f(&mut st.subgroup.iter()), f(&mut st.suspects.iter()), f(&mut st.updates.iter()), f(&mut st.ipings.iter())]
+    }
+
     /// Publishes now (after a change made outside a locked section, e.g. `self_set`).
     pub fn republish(&self) {
         let mut g = self.lock();
