@@ -193,6 +193,8 @@ pub struct Prefix {
     tick_published: AtomicU64,
     /// The generation of each list as last mirrored (under sc_mutex).
     gens: std::cell::UnsafeCell<[u64; 4]>,
+    /// Each C list's entries, in order (under sc_mutex).
+    shadows: std::cell::UnsafeCell<[Vec<Shadow>; 4]>,
 }
 
 // SAFETY: the UnsafeCells are only touched with sc_mutex held (see the invariant above).
@@ -235,6 +237,7 @@ impl Prefix {
             kind,
             tick_published: AtomicU64::new(0),
             gens: std::cell::UnsafeCell::new([0; 4]),
+            shadows: std::cell::UnsafeCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]),
         }
     }
 
@@ -256,12 +259,9 @@ impl Prefix {
         self.lock();
         // SAFETY: sc_mutex held; the items are ours (libc heap), unlinked here.
         unsafe {
-            for h in (*self.lists.get()).iter_mut() {
-                let mut cur = h.tqh_first;
-                while !cur.is_null() {
-                    let next = (*cur).si_link.tqe_next;
-                    libc::free(cur as *mut c_void);
-                    cur = next;
+            for (h, sh) in (*self.lists.get()).iter_mut().zip((*self.shadows.get()).iter_mut()) {
+                for e in sh.drain(..) {
+                    libc::free(e.ptr as *mut c_void);
                 }
                 h.tqh_first = std::ptr::null_mut();
                 h.tqh_last = &mut h.tqh_first;
@@ -281,42 +281,101 @@ impl Prefix {
     }
 }
 
-/// Rewrites one TAILQ to hold `items` in order, reusing its entries.
+/// What the mirror knows of one C entry (a contiguous copy, so that finding what changed
+/// does not chase the C links).
+pub struct Shadow {
+    ptr: *mut sys::swim_item,
+    id: SwimId,
+    from: SwimId,
+    val: u64,
+    args: *mut c_void,
+}
+
+/// Brings one TAILQ in line with `items`: the entries matching (by member id) at both ends
+/// stay and get their changed fields rewritten; only the middle is freed, allocated and
+/// relinked. `shadow` is the list as C has it, kept in step.
 ///
 /// # Safety
-/// sc_mutex is held; `head` is one of the prefix's heads, its entries ours.
-unsafe fn sync_list<A>(head: &mut sys::swim_item_list, gen: &mut u64, items: &swim::ListView<'_, A>, args: fn(&A) -> *mut c_void) {
+/// sc_mutex is held; `head` is one of the prefix's heads, its entries ours and `shadow`
+/// exactly them, in order.
+unsafe fn sync_list<A>(head: &mut sys::swim_item_list, shadow: &mut Vec<Shadow>, gen: &mut u64,
+                       items: &swim::ListView<'_, A>, args: fn(&A) -> *mut c_void) {
     if *gen == items.gen {
         return; // not touched since the last mirror
     }
-    *gen = items.gen;
-    // SAFETY (whole body): the caller's invariant; new entries come from calloc.
+    let (old, n) = (shadow.len(), items.len());
+    let min = old.min(n);
+    let mut p = 0;
+    while p < min && shadow[p].id == items.get(p).id {
+        p += 1;
+    }
+    let mut q = 0;
+    while q < min - p && shadow[old - 1 - q].id == items.get(n - 1 - q).id {
+        q += 1;
+    }
+    // SAFETY (whole body): the caller's invariant; new entries come from calloc and are
+    // linked before the lock is released.
     unsafe {
-        let mut prev_next: *mut *mut sys::swim_item = &mut head.tqh_first;
-        let mut cur = head.tqh_first;
-        for it in items.iter() {
-            if cur.is_null() {
-                cur = libc::calloc(1, std::mem::size_of::<sys::swim_item>()) as *mut sys::swim_item;
-                if cur.is_null() {
-                    break; // out of memory: the mirror stops short
-                }
-                (*cur).si_link.tqe_prev = prev_next;
-                *prev_next = cur;
+        let update = |e: &mut Shadow, it: swim::ItemView<'_, A>| {
+            let a = it.args.map_or(std::ptr::null_mut(), args);
+            if e.from != it.from || e.val != it.val || e.args != a {
+                (*e.ptr).si_from = it.from;
+                (*e.ptr).u.si_deadline = it.val;
+                (*e.ptr).si_args = a;
+                e.from = it.from;
+                e.val = it.val;
+                e.args = a;
             }
-            (*cur).si_id = it.id;
-            (*cur).si_from = it.from;
-            (*cur).si_args = it.args.map_or(std::ptr::null_mut(), args);
-            (*cur).u.si_deadline = it.val;
-            prev_next = &mut (*cur).si_link.tqe_next;
-            cur = *prev_next;
+        };
+        for (i, e) in shadow.iter_mut().enumerate().take(p) {
+            update(e, items.get(i));
         }
-        while !cur.is_null() {
-            let next = (*cur).si_link.tqe_next;
-            libc::free(cur as *mut c_void);
-            cur = next;
+        for k in 0..q {
+            update(&mut shadow[old - 1 - k], items.get(n - 1 - k));
         }
-        *prev_next = std::ptr::null_mut();
-        head.tqh_last = prev_next;
+        for e in shadow.drain(p..old - q) {
+            libc::free(e.ptr as *mut c_void);
+        }
+        let mut fresh = Vec::with_capacity(n - q - p);
+        let mut complete = true;
+        for i in p..n - q {
+            let it = items.get(i);
+            let ptr = libc::calloc(1, std::mem::size_of::<sys::swim_item>()) as *mut sys::swim_item;
+            if ptr.is_null() {
+                complete = false; // out of memory: shorter now, retried at the next publish
+                break;
+            }
+            let a = it.args.map_or(std::ptr::null_mut(), args);
+            (*ptr).si_id = it.id;
+            (*ptr).si_from = it.from;
+            (*ptr).si_args = a;
+            (*ptr).u.si_deadline = it.val;
+            fresh.push(Shadow { ptr, id: it.id, from: it.from, val: it.val, args: a });
+        }
+        let ins = fresh.len();
+        shadow.splice(p..p, fresh);
+        let len = shadow.len();
+        // relink from the first new entry through the first kept one after them
+        for i in p..(p + ins + 1).min(len) {
+            let prev_next: *mut *mut sys::swim_item =
+                if i == 0 { &mut head.tqh_first } else { &mut (*shadow[i - 1].ptr).si_link.tqe_next };
+            *prev_next = shadow[i].ptr;
+            (*shadow[i].ptr).si_link.tqe_prev = prev_next;
+        }
+        if p + ins == len {
+            // nothing kept after them: the list ends here
+            if len == 0 {
+                head.tqh_first = std::ptr::null_mut();
+                head.tqh_last = &mut head.tqh_first;
+            } else {
+                let last = shadow[len - 1].ptr;
+                (*last).si_link.tqe_next = std::ptr::null_mut();
+                head.tqh_last = &mut (*last).si_link.tqe_next;
+            }
+        }
+        if complete {
+            *gen = items.gen;
+        }
     }
 }
 
@@ -342,10 +401,11 @@ pub fn swim_mirror<A>(h: *mut sys::swim_context, v: &swim::View<'_, A>, args: fn
     unsafe {
         let l = &mut *p.lists.get();
         let g = &mut *p.gens.get();
-        sync_list(&mut l[0], &mut g[0], &v.subgroup, args);
-        sync_list(&mut l[1], &mut g[1], &v.suspects, args);
-        sync_list(&mut l[2], &mut g[2], &v.updates, args);
-        sync_list(&mut l[3], &mut g[3], &v.ipings, args);
+        let sh = &mut *p.shadows.get();
+        sync_list(&mut l[0], &mut sh[0], &mut g[0], &v.subgroup, args);
+        sync_list(&mut l[1], &mut sh[1], &mut g[1], &v.suspects, args);
+        sync_list(&mut l[2], &mut sh[2], &mut g[2], &v.updates, args);
+        sync_list(&mut l[3], &mut sh[3], &mut g[3], &v.ipings, args);
     }
     p.unlock();
 }

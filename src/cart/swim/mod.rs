@@ -264,6 +264,12 @@ impl<'a, A> ListView<'a, A> {
         self.len() == 0
     }
 
+    /// Entry `i` (< len()).
+    pub fn get(&self, i: usize) -> ItemView<'a, A> {
+        let it = if i < self.head.len() { &self.head[i] } else { &self.tail[i - self.head.len()] };
+        ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val }
+    }
+
     /// The entries in order.
     pub fn iter(&self) -> impl Iterator<Item = ItemView<'a, A>> + '_ {
         self.head.iter().chain(self.tail.iter()).map(|it| ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val })
