@@ -416,10 +416,6 @@ impl Ops for CrtOps {
     fn publish(&self, v: &swim::View<'_, RpcArg>) {
         crate::capi::swim_mirror(self.handle.load(Relaxed), v, |a| a.0 as *mut c_void);
     }
-
-    fn args_ptr(a: &RpcArg) -> *mut c_void {
-        a.0 as *mut c_void
-    }
 }
 
 impl crate::capi::CArg for RpcArg {
@@ -718,7 +714,7 @@ pub fn fini() {
         c.set_progress_hook(None);
     }
     *GLUE.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    drop(g); // the last reference: SWIM's context goes
+    drop(g); // ours: SWIM's context goes with the last reference
     crate::capi::publish_swim_membs(None);
 }
 

@@ -227,10 +227,6 @@ pub trait Ops: Sized {
     /// [`Ops::mirrors`]): the lists and round bookkeeping as they are now, for a caller that
     /// keeps a copy other code reads (upstream's `struct swim_context` fields).
     fn publish(&self, _view: &View<'_, Self::Args>) {}
-    /// The C pointer an indirect-ping request's args stand for (upstream's `si_args`).
-    fn args_ptr(_args: &Self::Args) -> *mut std::ffi::c_void {
-        std::ptr::null_mut()
-    }
 }
 
 /// One entry of a context's lists, as [`Ops::publish`] sees it (upstream `struct swim_item`).
