@@ -305,18 +305,11 @@ unsafe fn sync_list<A>(head: &mut sys::swim_item_list, shadow: &mut Vec<Shadow>,
     }
     let (old, n) = (shadow.len(), items.len());
     let min = old.min(n);
-    let mut p = 0;
-    while p < min && shadow[p].id == items.get(p).id {
-        p += 1;
-    }
-    let mut q = 0;
-    while q < min - p && shadow[old - 1 - q].id == items.get(n - 1 - q).id {
-        q += 1;
-    }
     // SAFETY (whole body): the caller's invariant; new entries come from calloc and are
     // linked before the lock is released.
     unsafe {
-        let update = |e: &mut Shadow, it: swim::ItemView<'_, A>| {
+        // an entry kept: its changed fields rewritten
+        let update = |e: &mut Shadow, it: &swim::ItemView<'_, A>| {
             let a = it.args.map_or(std::ptr::null_mut(), args);
             if e.from != it.from || e.val != it.val || e.args != a {
                 (*e.ptr).si_from = it.from;
@@ -327,11 +320,23 @@ unsafe fn sync_list<A>(head: &mut sys::swim_item_list, shadow: &mut Vec<Shadow>,
                 e.args = a;
             }
         };
-        for (i, e) in shadow.iter_mut().enumerate().take(p) {
-            update(e, items.get(i));
+        let mut p = 0;
+        while p < min {
+            let it = items.get(p);
+            if shadow[p].id != it.id {
+                break;
+            }
+            update(&mut shadow[p], &it);
+            p += 1;
         }
-        for k in 0..q {
-            update(&mut shadow[old - 1 - k], items.get(n - 1 - k));
+        let mut q = 0;
+        while q < min - p {
+            let it = items.get(n - 1 - q);
+            if shadow[old - 1 - q].id != it.id {
+                break;
+            }
+            update(&mut shadow[old - 1 - q], &it);
+            q += 1;
         }
         for e in shadow.drain(p..old - q) {
             libc::free(e.ptr as *mut c_void);
