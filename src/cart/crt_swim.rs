@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 unsafe extern "C" {
     /// c/swim.c: one message in gurt's `swim` log facility, as upstream logs SWIM.
     fn oxidaos_swim_log(err: c_int, msg: *const std::ffi::c_char);
+    /// c/swim.c: libgurt's `d_hlc_get()` (0 when libgurt is not linked: the unit tests).
+    fn oxidaos_hlc_get() -> u64;
 }
 
 pub const CRT_OPC_SWIM_BASE: u32 = 0xFE00_0000;
@@ -181,15 +183,63 @@ fn alive_or_suspect(s: Status) -> bool {
 /// SWIM's callbacks over the primary group.
 pub struct CrtOps {
     membs: Mutex<Membs>,
+    /// The context's `struct swim_context *` (its C face), set once it is placed.
+    handle: std::sync::atomic::AtomicPtr<crate::sys::swim_context>,
+    /// The CaRT context SWIM runs on (-1: none).
+    ctx_idx: std::sync::atomic::AtomicI32,
     /// When a SWIM message last arrived (ms, monotonic).
     last_unpack: AtomicU64,
+    /// The same moment on gurt's HLC (upstream's `csm_last_unpack_hlc`).
+    last_unpack_hlc: AtomicU64,
     /// SWIM messages sent and received (performance accounting).
     pub msgs: AtomicU64,
 }
 
+/// The membership table's lock: on release, the table is published in the primary group's
+/// `gp_membs_swim` (the C view upstream's tests read).
+struct MembsGuard<'a> {
+    ops: &'a CrtOps,
+    g: Option<MutexGuard<'a, Membs>>,
+    /// Taken mutably: to be published.
+    dirty: bool,
+}
+
+impl std::ops::Deref for MembsGuard<'_> {
+    type Target = Membs;
+    fn deref(&self) -> &Membs {
+        self.g.as_deref().unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+}
+
+impl std::ops::DerefMut for MembsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Membs {
+        self.dirty = true;
+        self.g.as_deref_mut().unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+}
+
+impl Drop for MembsGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.g.take().filter(|_| self.dirty) {
+            let v = crate::capi::SwimMembsView {
+                list: &m.list,
+                target: m.target as u32,
+                ctx: self.ops.handle.load(Relaxed),
+                incarnation: m.incarnation,
+                last_unpack: self.ops.last_unpack_hlc.load(Relaxed),
+                alive_or_suspect: m.alive_or_suspect,
+                ctx_idx: self.ops.ctx_idx.load(Relaxed),
+                nglitches: m.nglitches as i32,
+                nmessages: m.nmessages as i32,
+            };
+            crate::capi::publish_swim_membs(Some(&v));
+        }
+    }
+}
+
 impl CrtOps {
-    fn m(&self) -> MutexGuard<'_, Membs> {
-        self.membs.lock().unwrap_or_else(|p| p.into_inner())
+    fn m(&self) -> MembsGuard<'_> {
+        MembsGuard { ops: self, g: Some(self.membs.lock().unwrap_or_else(|p| p.into_inner())), dirty: false }
     }
 
     fn next_target(&self, skip: impl Fn(u32, &MemberState) -> bool, self_id: SwimId) -> SwimId {
@@ -211,6 +261,13 @@ impl CrtOps {
     }
 }
 
+/// Scatters the bits of `x` (splitmix64's finaliser): a random-looking position from a clock.
+fn spread(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
 /// A cheap random permutation (upstream shuffles with rand()).
 fn shuffle(v: &mut [u32]) {
     let mut x = swim::monotonic_ms() ^ (std::process::id() as u64) << 32 ^ 0x9E37_79B9_7F4A_7C15;
@@ -222,10 +279,23 @@ fn shuffle(v: &mut [u32]) {
     }
 }
 
-/// An HLC-like new incarnation: wall-clock ns, above `prev`.
-fn hlc_now(prev: u64) -> u64 {
+/// gurt's hybrid logical clock now (`d_hlc_get`, what upstream's incarnations are); without
+/// libgurt (the unit tests) a stand-in of the same shape: wall-clock ns, its low 18 bits
+/// cleared for the logical counter.
+pub fn hlc_get() -> u64 {
+    // SAFETY: a C function without arguments (c/swim.c).
+    let h = unsafe { oxidaos_hlc_get() };
+    if h != 0 {
+        return h;
+    }
     let ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-    ns.max(prev + 1)
+    ns & !0x3_FFFF
+}
+
+/// A new incarnation: the HLC now, above `prev` (an HLC never goes back, but a member's
+/// incarnation may have come from elsewhere).
+fn hlc_now(prev: u64) -> u64 {
+    hlc_get().max(prev.saturating_add(1))
 }
 
 /// What SWIM tells the event callbacks: ALIVE and DEAD only (upstream
@@ -338,13 +408,38 @@ impl Ops for CrtOps {
         // SAFETY: m is NUL-terminated; the C side only reads it during the call.
         unsafe { oxidaos_swim_log(err as c_int, m.as_ptr() as *const std::ffi::c_char) };
     }
+
+    fn mirrors(&self) -> bool {
+        true
+    }
+
+    fn publish(&self, v: &swim::View<'_, RpcArg>) {
+        crate::capi::swim_mirror(self.handle.load(Relaxed), v, |a| a.0 as *mut c_void);
+    }
 }
 
-/// The glue's state (upstream `crt_gdata.cg_swim_inited` and `gp_membs_swim`).
+impl crate::capi::CArg for RpcArg {
+    fn from_c(p: *mut c_void) -> Self {
+        RpcArg(p as *mut crt_rpc_t)
+    }
+}
+
+/// The glue's state (upstream `crt_gdata.cg_swim_inited` and `gp_membs_swim`): SWIM's
+/// context, with its C face (`csm_ctx`).
 pub struct Glue {
-    pub swim: Swim<CrtOps>,
+    cctx: Box<crate::capi::CContext<CrtOps>>,
     started_ms: u64,
-    ctx_idx: std::sync::atomic::AtomicI32,
+}
+
+impl Glue {
+    pub fn swim(&self) -> &Swim<CrtOps> {
+        self.cctx.swim()
+    }
+
+    /// The `struct swim_context *` of SWIM's context.
+    pub fn handle(&self) -> *mut crate::sys::swim_context {
+        self.cctx.handle()
+    }
 }
 
 static GLUE: Mutex<Option<Arc<Glue>>> = Mutex::new(None);
@@ -363,7 +458,7 @@ fn send_request(swim: &Swim<CrtOps>, id: SwimId, to: SwimId, upds: &[MemberUpdat
         return DER_UNINIT;
     }
     let Some(g) = glue() else { return DER_UNINIT };
-    let idx = g.ctx_idx.load(Relaxed);
+    let idx = g.swim().ops().ctx_idx.load(Relaxed);
     let Some(ctx) = init::context_lookup(idx) else { return DER_UNINIT };
     let ty = if id == to { RPC_PING } else { RPC_IREQ };
     let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: to as u32, ep_tag: idx as u32 };
@@ -383,7 +478,7 @@ fn send_request(swim: &Swim<CrtOps>, id: SwimId, to: SwimId, upds: &[MemberUpdat
             t *= 2;
         }
         let _ = crt_req_set_timeout(rpc, t);
-        g.swim.ops().msgs.fetch_add(1, Relaxed);
+        g.swim().ops().msgs.fetch_add(1, Relaxed);
         crt_req_send(rpc, Some(cli_cb), std::ptr::null_mut())
     }
 }
@@ -403,7 +498,7 @@ unsafe extern "C" fn cli_cb(info: *const crt_cb_info) {
          if ok { out.excl_grp_ver } else { 0 })
     };
     let Some(g) = glue() else { return };
-    let swim = &g.swim;
+    let swim = g.swim();
     let self_id = swim.self_get();
     if self_id == ID_INVALID || ty > RPC_IREQ {
         return;
@@ -413,6 +508,7 @@ unsafe extern "C" fn cli_cb(info: *const crt_cb_info) {
         swim.request_failed(to_id);
     } else {
         swim.ops().last_unpack.store(swim::monotonic_ms(), Relaxed);
+        swim.ops().last_unpack_hlc.store(hlc_get(), Relaxed);
         swim.ops().msgs.fetch_add(1, Relaxed);
     }
     let reply_rc = if cci_rc != 0 { cci_rc } else { out_rc };
@@ -462,9 +558,10 @@ unsafe extern "C" fn srv_cb(rpc: *mut crt_rpc_t) {
         }
     };
     let Some(g) = glue() else { return reply(DER_UNINIT, &[]) };
-    let swim = &g.swim;
+    let swim = g.swim();
     let ops = swim.ops();
     ops.last_unpack.store(swim::monotonic_ms(), Relaxed);
+    ops.last_unpack_hlc.store(hlc_get(), Relaxed);
     ops.msgs.fetch_add(2, Relaxed); // the request and its answer
     let to_id = match ty {
         RPC_PING => my_ep,
@@ -521,7 +618,7 @@ unsafe extern "C" fn srv_cb(rpc: *mut crt_rpc_t) {
 /// SWIM's share of `crt_progress` on its context (upstream `crt_swim_progress_cb`).
 fn progress(timeout_us: i64) -> i64 {
     let Some(g) = glue() else { return timeout_us };
-    let swim = &g.swim;
+    let swim = g.swim();
     let self_id = swim.self_get();
     if self_id == ID_INVALID {
         return timeout_us;
@@ -563,10 +660,17 @@ pub fn init(ctx_idx: i32) -> Result<(), i32> {
     swim::ping_timeout_set(p.ping_timeout);
     let ops = CrtOps {
         membs: Mutex::new(Membs { incarnation: hlc_now(0), ..Default::default() }),
+        handle: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        ctx_idx: std::sync::atomic::AtomicI32::new(ctx_idx),
         last_unpack: AtomicU64::new(0),
+        last_unpack_hlc: AtomicU64::new(0),
         msgs: AtomicU64::new(0),
     };
-    let g = Arc::new(Glue { swim: Swim::new(ID_INVALID, ops), started_ms: swim::monotonic_ms(), ctx_idx: std::sync::atomic::AtomicI32::new(ctx_idx) });
+    // sc_data is the primary group's gp_membs_swim, as upstream's
+    let data = crate::capi::primary_swim_membs_ptr();
+    let cctx = crate::capi::CContext::boxed(crate::capi::KIND_CRT, ID_INVALID, data, std::ptr::null_mut(), Swim::new(ID_INVALID, ops), |o, h| o.handle.store(h, Relaxed));
+    let g = Arc::new(Glue { cctx, started_ms: swim::monotonic_ms() });
+    g.swim().ops().m().dirty = true; // publish csm_ctx and the empty table
     let fmt = RpcFormat {
         req_fmt: &SWIM_FMT as *const crt_req_format as usize,
         size_in: SWIM_FMT.crf_size_in,
@@ -602,14 +706,16 @@ fn hook_progress(ctx_idx: i32) {
 pub fn fini() {
     let Some(g) = glue() else { return };
     let ms = swim::monotonic_ms().saturating_sub(g.started_ms).max(1);
-    let n = g.swim.ops().msgs.load(Relaxed);
-    g.swim.ops().log(false, format_args!(
+    let n = g.swim().ops().msgs.load(Relaxed);
+    g.swim().ops().log(false, format_args!(
         "SWIM done: {n} messages sent and received in {ms} ms ({:.1}/s)", n as f64 * 1000.0 / ms as f64));
     rank_del_all();
-    if let Some(c) = init::context_lookup(g.ctx_idx.load(Relaxed)) {
+    if let Some(c) = init::context_lookup(g.swim().ops().ctx_idx.load(Relaxed)) {
         c.set_progress_hook(None);
     }
     *GLUE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    drop(g); // ours: SWIM's context goes with the last reference
+    crate::capi::publish_swim_membs(None);
 }
 
 /// `crt_swim_rank_add`: `rank` (and this member, first) into the table; -DER_ALREADY when
@@ -617,7 +723,7 @@ pub fn fini() {
 pub fn rank_add(rank: u32, incarnation: u64) -> Result<(), i32> {
     let Some(g) = glue() else { return Ok(()) };
     let Some(self_rank) = group::self_rank() else { return Err(der::INVAL) };
-    let swim = &g.swim;
+    let swim = g.swim();
     let mut rc = Ok(());
     {
         let mut m = swim.ops().m();
@@ -631,7 +737,7 @@ pub fn rank_add(rank: u32, incarnation: u64) -> Result<(), i32> {
         }
         if rank != self_rank && !m.table.contains_key(&rank) {
             m.table.insert(rank, MemberState { incarnation, status: Status::ALIVE, delay: 0 });
-            let pos = if m.list.is_empty() { 0 } else { (hlc_now(0) as usize) % (m.list.len() + 1) };
+            let pos = if m.list.is_empty() { 0 } else { (spread(hlc_get()) as usize) % (m.list.len() + 1) };
             m.list.insert(pos, rank);
             m.alive_or_suspect += 1;
         }
@@ -645,21 +751,26 @@ pub fn rank_add(rank: u32, incarnation: u64) -> Result<(), i32> {
 /// `crt_swim_rank_del`: -DER_NONEXIST when not a member.
 pub fn rank_del(rank: u32) -> Result<(), i32> {
     let Some(g) = glue() else { return Ok(()) };
-    let swim = &g.swim;
-    let found = {
+    let swim = g.swim();
+    let self_rank = group::self_rank();
+    let (found, stop) = {
         let mut m = swim.ops().m();
         let found = m.table.remove(&rank);
         m.list.retain(|r| *r != rank);
+        if m.target > m.list.len() {
+            m.target = m.list.len();
+        }
         if let Some(s) = found {
             if alive_or_suspect(s.status) {
                 m.alive_or_suspect = m.alive_or_suspect.saturating_sub(1);
             }
         }
-        if Some(rank) == group::self_rank() || m.list.is_empty() {
-            swim.self_set(ID_INVALID);
-        }
-        found.is_some()
+        (found.is_some(), Some(rank) == self_rank || m.list.is_empty())
     };
+    // outside the table's lock: the core's lock comes first (its callbacks take the table's)
+    if stop {
+        swim.self_set(ID_INVALID);
+    }
     if !found {
         return Err(der::NONEXIST);
     }
@@ -670,8 +781,8 @@ pub fn rank_del(rank: u32) -> Result<(), i32> {
 /// `crt_swim_rank_del_all`.
 pub fn rank_del_all() {
     let Some(g) = glue() else { return };
-    g.swim.self_set(ID_INVALID);
-    let ranks: Vec<u32> = g.swim.ops().m().list.clone();
+    g.swim().self_set(ID_INVALID);
+    let ranks: Vec<u32> = g.swim().ops().m().list.clone();
     for r in ranks {
         let _ = rank_del(r);
     }
@@ -680,7 +791,7 @@ pub fn rank_del_all() {
 /// `crt_swim_rank_shuffle`.
 pub fn rank_shuffle() {
     if let Some(g) = glue() {
-        let mut m = g.swim.ops().m();
+        let mut m = g.swim().ops().m();
         shuffle(&mut m.list);
         m.target = 0;
     }
@@ -690,7 +801,7 @@ pub fn rank_shuffle() {
 pub fn rank_check(rank: u32, incarnation: u64) -> Result<(), i32> {
     let Some(g) = glue() else { return Ok(()) };
     let upd = {
-        let mut m = g.swim.ops().m();
+        let mut m = g.swim().ops().m();
         let Some(cur) = m.table.get(&rank).copied() else { return Err(der::NONEXIST) };
         if cur.incarnation < incarnation {
             if !alive_or_suspect(cur.status) {
@@ -704,7 +815,7 @@ pub fn rank_check(rank: u32, incarnation: u64) -> Result<(), i32> {
         }
     };
     if let Some(st) = upd {
-        g.swim.member_del(rank as SwimId); // forget pending suspicion of the old incarnation
+        g.swim().member_del(rank as SwimId); // forget pending suspicion of the old incarnation
         notify(rank, &st);
     }
     Ok(())
@@ -718,16 +829,17 @@ pub fn enable(ctx_idx: i32) -> Result<(), i32> {
     if ctx_idx < 0 {
         return Err(der::INVAL);
     }
-    let old = g.ctx_idx.swap(ctx_idx, Relaxed);
+    let old = g.swim().ops().ctx_idx.swap(ctx_idx, Relaxed);
     if old != ctx_idx {
         if let Some(c) = init::context_lookup(old) {
             c.set_progress_hook(None);
         }
     }
     hook_progress(ctx_idx);
-    if g.swim.self_get() != self_rank as SwimId && g.swim.ops().m().table.contains_key(&self_rank) {
-        g.swim.self_set(self_rank as SwimId);
+    if g.swim().self_get() != self_rank as SwimId && g.swim().ops().m().table.contains_key(&self_rank) {
+        g.swim().self_set(self_rank as SwimId);
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
     Ok(())
 }
 
@@ -736,38 +848,40 @@ pub fn enable(ctx_idx: i32) -> Result<(), i32> {
 pub fn disable(ctx_idx: i32) -> Result<(), i32> {
     let Some(g) = glue() else { return Ok(()) };
     if ctx_idx < 0 {
-        g.swim.self_set(ID_INVALID);
+        g.swim().self_set(ID_INVALID);
         return Ok(());
     }
-    if g.ctx_idx.compare_exchange(ctx_idx, -1, Relaxed, Relaxed).is_err() {
+    if g.swim().ops().ctx_idx.compare_exchange(ctx_idx, -1, Relaxed, Relaxed).is_err() {
         return Err(der::NONEXIST);
     }
-    g.swim.self_set(ID_INVALID);
+    g.swim().self_set(ID_INVALID);
     if let Some(c) = init::context_lookup(ctx_idx) {
         c.set_progress_hook(None);
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
     Ok(())
 }
 
 /// `crt_swim_disable_all`: SWIM leaves its context and this member stops.
 pub fn disable_all() {
     let Some(g) = glue() else { return };
-    let old = g.ctx_idx.swap(-1, Relaxed);
-    g.swim.self_set(ID_INVALID);
+    let old = g.swim().ops().ctx_idx.swap(-1, Relaxed);
+    g.swim().self_set(ID_INVALID);
     if old >= 0 {
         if let Some(c) = init::context_lookup(old) {
             c.set_progress_hook(None);
         }
     }
+    g.swim().ops().m().dirty = true; // csm_crt_ctx_idx
 }
 
 /// `crt_swim_suspend_all`: every other member becomes INACTIVE and the context is marked
 /// as glitched (DEAD news about INACTIVE members are then taken).
 pub fn suspend_all() {
     let Some(g) = glue() else { return };
-    g.swim.set_glitch();
-    let self_id = g.swim.self_get();
-    let mut m = g.swim.ops().m();
+    g.swim().set_glitch();
+    let self_id = g.swim().self_get();
+    let mut m = g.swim().ops().m();
     let mut dec = 0;
     for (id, s) in m.table.iter_mut() {
         if *id as SwimId != self_id {
@@ -786,7 +900,7 @@ pub fn suspend_all() {
 pub fn accommodate() {
     let Some(g) = glue() else { return };
     let (sum, count) = {
-        let m = g.swim.ops().m();
+        let m = g.swim().ops().m();
         m.table.values().filter(|s| s.delay > 0).fold((0u64, 0u64), |(a, n), s| (a + s.delay as u64, n + 1))
     };
     if count == 0 {
@@ -794,7 +908,7 @@ pub fn accommodate() {
     }
     let ping = swim::ping_timeout_get();
     let max = swim::suspect_timeout_get() / 3;
-    let min = g.swim.default_ping_timeout();
+    let min = g.swim().default_ping_timeout();
     let mut avg = 2 * sum / count;
     if avg < min {
         avg = min;
@@ -802,7 +916,7 @@ pub fn accommodate() {
         avg = max;
     }
     if avg >> 5 != ping >> 5 {
-        g.swim.ops().log(false, format_args!("change PING timeout from {ping} ms to {avg} ms"));
+        g.swim().ops().log(false, format_args!("change PING timeout from {ping} ms to {avg} ms"));
         swim::ping_timeout_set(avg);
     }
 }
@@ -810,20 +924,20 @@ pub fn accommodate() {
 /// `crt_rank_state_get`.
 pub fn rank_state(rank: u32) -> Result<MemberState, i32> {
     let g = glue().ok_or(der::NONEXIST)?;
-    let r = g.swim.ops().m().table.get(&rank).copied().ok_or(der::NONEXIST);
+    let r = g.swim().ops().m().table.get(&rank).copied().ok_or(der::NONEXIST);
     r
 }
 
 /// `crt_self_incarnation_get`: -DER_UNINIT before SWIM.
 pub fn self_incarnation() -> Result<u64, i32> {
     let g = glue().ok_or(DER_UNINIT)?;
-    let r = g.swim.ops().m().incarnation;
+    let r = g.swim().ops().m().incarnation;
     Ok(r)
 }
 
 /// SWIM messages sent and received so far.
 pub fn messages() -> u64 {
-    glue().map_or(0, |g| g.swim.ops().msgs.load(Relaxed))
+    glue().map_or(0, |g| g.swim().ops().msgs.load(Relaxed))
 }
 
 #[cfg(test)]

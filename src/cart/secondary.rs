@@ -147,6 +147,20 @@ pub fn primary_removed(prim: u32) {
 pub fn clear() {
     *secs() = None;
     AUTO_REMOVE.store(false, Ordering::Relaxed);
+    // the last of crt_finalize's resets: the C group objects follow
+    crate::capi::sync_groups();
+}
+
+/// Whether auto-remove is on for the primary group.
+pub fn auto_remove() -> bool {
+    AUTO_REMOVE.load(Ordering::Relaxed)
+}
+
+/// The names of the secondary groups.
+pub fn names() -> Vec<String> {
+    let mut v: Vec<String> = secs().as_ref().map_or(Vec::new(), |m| m.keys().cloned().collect());
+    v.sort();
+    v
 }
 
 #[cfg(test)]

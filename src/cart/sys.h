@@ -11,3 +11,4 @@
 #include <cart/crt_misc.h>
 #include <cart/crt_req_format.h>
 #include <cart/crt_tools_internal.h>
+#include <cart/crt_internal_types.h>

@@ -20,7 +20,13 @@ pub extern "C" fn crt_rank_self_set(rank: d_rank_t, group_version_min: u32) -> c
             .map(|s| s.contexts.iter().flatten().map(|c| (c.idx(), c.uri().to_owned())).collect())
             .unwrap_or_default()
     };
-    group::rank_self_set(rank, group_version_min, &uris).err().unwrap_or(0)
+    synced(group::rank_self_set(rank, group_version_min, &uris).err().unwrap_or(0))
+}
+
+/// Brings the C group objects in line after a change, passing `rc` through.
+fn synced(rc: c_int) -> c_int {
+    crate::capi::sync_groups();
+    rc
 }
 
 /// # Safety
@@ -34,11 +40,11 @@ pub unsafe extern "C" fn crt_group_primary_rank_add(_ctx: crt_context_t, grp: *m
     let u = unsafe { CStr::from_ptr(uri) }.to_string_lossy();
     // SAFETY: grp is NULL or a group handle of this library.
     let name = unsafe { group_name(grp) };
-    match name {
+    synced(match name {
         // a view (crt_group_view_create) or attached group
         Some(n) if Some(&n) != primary_grpid().as_ref() => group::attached_rank_add(&n, primary_rank, &u).err().unwrap_or(0),
         _ => group::rank_add(primary_rank, &u).err().unwrap_or(0),
-    }
+    })
 }
 
 /// # Safety
@@ -86,7 +92,7 @@ pub unsafe extern "C" fn crt_group_version(_grp: *mut crt_group_t, version: *mut
 
 #[no_mangle]
 pub extern "C" fn crt_group_version_set(_grp: *mut crt_group_t, version: u32) -> c_int {
-    uninit_or(|| group::set_version(version)).err().unwrap_or(0)
+    synced(uninit_or(|| group::set_version(version)).err().unwrap_or(0))
 }
 
 /// # Safety
@@ -169,7 +175,7 @@ pub unsafe extern "C" fn crt_group_ranks_get(group: *mut crt_group_t, list: *mut
 
 #[no_mangle]
 pub extern "C" fn crt_group_rank_remove(_group: *mut crt_group_t, rank: d_rank_t) -> c_int {
-    group::rank_remove(rank).err().unwrap_or(0)
+    synced(group::rank_remove(rank).err().unwrap_or(0))
 }
 
 /// # Safety
@@ -246,7 +252,9 @@ pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs:
             list.push((rank, inc, uri));
         }
     }
-    match group::primary_modify(op, &list, version) {
+    let r = group::primary_modify(op, &list, version);
+    crate::capi::sync_groups();
+    match r {
         Err(e) => e,
         Ok(res) => {
             let cbs = init::event_cbs();
@@ -266,14 +274,6 @@ pub unsafe extern "C" fn crt_group_primary_modify(_grp: *mut crt_group_t, _ctxs:
             0
         }
     }
-}
-
-/// What `crt_group_attach` returns: the public group struct first (`cg_grpid`), then the
-/// name it points to.
-#[repr(C)]
-struct GroupHandle {
-    pub_: crt_group_t,
-    name: std::ffi::CString,
 }
 
 fn primary_grpid() -> Option<String> {
@@ -350,11 +350,13 @@ pub unsafe extern "C" fn crt_group_attach(srv_grpid: *mut c_char, attached_grp: 
     if let Err(e) = group::attach(&name) {
         return e;
     }
-    let cname = std::ffi::CString::new(name).unwrap_or_default();
-    let mut h = Box::new(GroupHandle { pub_: crt_group_t { cg_grpid: std::ptr::null_mut() }, name: cname });
-    h.pub_.cg_grpid = h.name.as_ptr() as *mut c_char;
-    // SAFETY: checked non-NULL; the handle lives until crt_group_detach.
-    unsafe { *attached_grp = Box::into_raw(h) as *mut crt_group_t };
+    let h = crate::capi::group_handle(&name);
+    if h.is_null() {
+        let _ = group::detach(&name);
+        return crate::transport::der::DER_NOMEM;
+    }
+    // SAFETY: checked non-NULL; the handle is a registry object (lives for the process).
+    unsafe { *attached_grp = h };
     0
 }
 
@@ -368,30 +370,17 @@ pub unsafe extern "C" fn crt_group_detach(attached_grp: *mut crt_group_t) -> c_i
     if !init::initialized() {
         return init::DER_UNINIT;
     }
-    // SAFETY: the contract: a GroupHandle from crt_group_attach.
-    let h = unsafe { Box::from_raw(attached_grp as *mut GroupHandle) };
-    group::detach(&h.name.to_string_lossy()).err().unwrap_or(0)
+    // SAFETY: the contract: a handle from crt_group_attach.
+    match unsafe { crate::capi::handle_name(attached_grp) } {
+        Some(n) => synced(group::detach(&n).err().unwrap_or(0)),
+        None => DER_INVAL,
+    }
 }
 
-/// Group handles handed out by crt_group_lookup and crt_group_view_create, by name (kept for
+/// The handle of group `name`: the gp_pub of its crt_grp_priv (made on first use, kept for
 /// the process: a looked-up handle stays valid).
-static HANDLES: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
-
 fn handle_for(name: &str) -> *mut crt_group_t {
-    let mut hs = HANDLES.lock().unwrap_or_else(|p| p.into_inner());
-    for &h in hs.iter() {
-        let g = h as *const GroupHandle;
-        // SAFETY: every entry is a leaked GroupHandle that is never freed.
-        if unsafe { (*g).name.as_bytes() } == name.as_bytes() {
-            return h as *mut crt_group_t;
-        }
-    }
-    let cname = std::ffi::CString::new(name).unwrap_or_default();
-    let mut h = Box::new(GroupHandle { pub_: crt_group_t { cg_grpid: std::ptr::null_mut() }, name: cname });
-    h.pub_.cg_grpid = h.name.as_ptr() as *mut c_char;
-    let p = Box::into_raw(h) as usize;
-    hs.push(p);
-    p as *mut crt_group_t
+    crate::capi::group_handle(name)
 }
 
 /// `crt_group_lookup`: NULL or the primary's name gives the primary group; an attached group
@@ -454,7 +443,7 @@ pub unsafe extern "C" fn crt_group_view_destroy(grp: *mut crt_group_t) -> c_int 
     }
     // SAFETY: the contract.
     match unsafe { group_name(grp) } {
-        Some(n) => group::detach(&n).err().unwrap_or(0),
+        Some(n) => synced(group::detach(&n).err().unwrap_or(0)),
         None => DER_INVAL,
     }
 }
@@ -515,7 +504,7 @@ pub unsafe extern "C" fn crt_group_secondary_destroy(grp: *mut crt_group_t) -> c
     // SAFETY: the contract.
     match unsafe { secondary_name(grp) } {
         None => DER_INVAL,
-        Some(n) => crate::secondary::destroy(&n).err().unwrap_or(0),
+        Some(n) => synced(crate::secondary::destroy(&n).err().unwrap_or(0)),
     }
 }
 
@@ -526,7 +515,7 @@ pub unsafe extern "C" fn crt_group_secondary_rank_add(grp: *mut crt_group_t, sec
     // SAFETY: the contract.
     match unsafe { secondary_name(grp) } {
         None => DER_INVAL,
-        Some(n) => crate::secondary::rank_add(&n, secondary_rank, primary_rank).err().unwrap_or(0),
+        Some(n) => synced(crate::secondary::rank_add(&n, secondary_rank, primary_rank).err().unwrap_or(0)),
     }
 }
 
@@ -543,7 +532,7 @@ pub unsafe extern "C" fn crt_group_auto_rank_remove(grp: *mut crt_group_t, enabl
     if name == primary_grpid() {
         crate::secondary::set_auto_remove(enable);
     }
-    0
+    synced(0)
 }
 
 /// # Safety
@@ -607,5 +596,5 @@ pub unsafe extern "C" fn crt_group_secondary_modify(grp: *mut crt_group_t, sec_r
             _ => Vec::new(),
         }
     };
-    crate::secondary::modify(&n, op, &slice(sec_ranks), &slice(prim_ranks), version).err().unwrap_or(0)
+    synced(crate::secondary::modify(&n, op, &slice(sec_ranks), &slice(prim_ranks), version).err().unwrap_or(0))
 }

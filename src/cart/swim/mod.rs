@@ -219,6 +219,69 @@ pub trait Ops: Sized {
     /// Where SWIM's own messages go (upstream logs them in gurt's `swim` facility: `err`
     /// at DLOG_ERR, else DLOG_INFO). Called only on state changes and anomalies.
     fn log(&self, _err: bool, _msg: std::fmt::Arguments<'_>) {}
+    /// Whether [`Ops::publish`] wants to see the context's state (a C mirror).
+    fn mirrors(&self) -> bool {
+        false
+    }
+    /// Called with the context's lock still held whenever a locked section ends (only when
+    /// [`Ops::mirrors`]): the lists and round bookkeeping as they are now, for a caller that
+    /// keeps a copy other code reads (upstream's `struct swim_context` fields).
+    fn publish(&self, _view: &View<'_, Self::Args>) {}
+}
+
+/// One entry of a context's lists, as [`Ops::publish`] sees it (upstream `struct swim_item`).
+pub struct ItemView<'a, A> {
+    pub id: SwimId,
+    pub from: SwimId,
+    pub args: Option<&'a A>,
+    /// si_deadline (suspects, ipings) or si_count (updates, subgroup).
+    pub val: u64,
+}
+
+/// One of a context's lists as [`Ops::publish`] sees it, with its generation (bumped by every
+/// mutable access: a list whose generation did not move since the last publish is unchanged).
+pub struct ListView<'a, A> {
+    head: &'a [Item<A>],
+    tail: &'a [Item<A>],
+    pub gen: u64,
+}
+
+impl<'a, A> ListView<'a, A> {
+    fn of(l: &'a Tracked<impl AsSlices<A>>) -> Self {
+        let (head, tail) = l.inner.as_slices();
+        ListView { head, tail, gen: l.gen }
+    }
+
+    pub fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entry `i` (< len()).
+    pub fn get(&self, i: usize) -> ItemView<'a, A> {
+        let it = if i < self.head.len() { &self.head[i] } else { &self.tail[i - self.head.len()] };
+        ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val }
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = ItemView<'a, A>> + '_ {
+        self.head.iter().chain(self.tail.iter()).map(|it| ItemView { id: it.id, from: it.from, args: it.args.as_ref(), val: it.val })
+    }
+}
+
+/// A context's state at the end of a locked section.
+pub struct View<'a, A> {
+    pub self_id: SwimId,
+    pub expect_progress_time: u64,
+    pub snapshot: Snapshot,
+    pub glitch: bool,
+    pub subgroup: ListView<'a, A>,
+    pub suspects: ListView<'a, A>,
+    pub updates: ListView<'a, A>,
+    pub ipings: ListView<'a, A>,
 }
 
 /// Where the round of the current target is.
@@ -251,11 +314,49 @@ impl<A> Item<A> {
     }
 }
 
+/// A list that counts its mutable accesses (see [`ListView::gen`]).
+#[derive(Default)]
+struct Tracked<T> {
+    inner: T,
+    gen: u64,
+}
+
+impl<T> std::ops::Deref for Tracked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Tracked<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.gen = self.gen.wrapping_add(1);
+        &mut self.inner
+    }
+}
+
+/// The contiguous parts of a list, in order.
+trait AsSlices<A> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]);
+}
+
+impl<A> AsSlices<A> for VecDeque<Item<A>> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]) {
+        VecDeque::as_slices(self)
+    }
+}
+
+impl<A> AsSlices<A> for Vec<Item<A>> {
+    fn as_slices(&self) -> (&[Item<A>], &[Item<A>]) {
+        (self, &[])
+    }
+}
+
 struct State<A> {
-    subgroup: VecDeque<Item<A>>,
-    suspects: Vec<Item<A>>,
-    updates: VecDeque<Item<A>>,
-    ipings: Vec<Item<A>>,
+    subgroup: Tracked<VecDeque<Item<A>>>,
+    suspects: Tracked<Vec<Item<A>>>,
+    updates: Tracked<VecDeque<Item<A>>>,
+    ipings: Tracked<Vec<Item<A>>>,
     phase: Phase,
     target: SwimId,
     default_ping_timeout: u64,
@@ -324,10 +425,10 @@ impl<O: Ops> Swim<O> {
             expect_progress_time: AtomicU64::new(0),
             params,
             st: Mutex::new(State {
-                subgroup: VecDeque::new(),
-                suspects: Vec::new(),
-                updates: VecDeque::new(),
-                ipings: Vec::new(),
+                subgroup: Tracked::default(),
+                suspects: Tracked::default(),
+                updates: Tracked::default(),
+                ipings: Tracked::default(),
                 phase: Phase::Begin,
                 target: ID_INVALID,
                 default_ping_timeout: 0,
@@ -360,8 +461,43 @@ impl<O: Ops> Swim<O> {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<O::Args>> {
+    fn lock(&self) -> StGuard<'_, O> {
+        StGuard { swim: self, g: Some(self.st.lock().unwrap_or_else(|e| e.into_inner())), dirty: false }
+    }
+
+    /// The lock for reading only (nothing to publish after).
+    fn lock_ro(&self) -> MutexGuard<'_, State<O::Args>> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the state to [`Ops::publish`] (the lock held by the caller).
+    fn publish_locked(&self, st: &State<O::Args>) {
+        let view = View {
+            self_id: self.self_get(),
+            expect_progress_time: self.expect_progress_time.load(Relaxed),
+            snapshot: Self::snap(st, self.expect_progress_time.load(Relaxed)),
+            glitch: st.glitch,
+            subgroup: ListView::of(&st.subgroup),
+            suspects: ListView::of(&st.suspects),
+            updates: ListView::of(&st.updates),
+            ipings: ListView::of(&st.ipings),
+        };
+        self.ops.publish(&view);
+    }
+
+    /// The four lists (subgroup, suspects, updates, ipings) as (id, from, value) (tests of
+    /// the C mirror).
+    #[cfg(test)]
+    pub(crate) fn lists_for_test(&self) -> [Vec<(SwimId, SwimId, u64)>; 4] {
+        let st = self.lock_ro();
+        let f = |l: &mut dyn Iterator<Item = &Item<O::Args>>| l.map(|it| (it.id, it.from, it.val)).collect::<Vec<_>>();
+        [f(&mut st.subgroup.iter()), f(&mut st.suspects.iter()), f(&mut st.updates.iter()), f(&mut st.ipings.iter())]
+    }
+
+    /// Publishes now (after a change made outside a locked section, e.g. `self_set`).
+    pub fn republish(&self) {
+        let mut g = self.lock();
+        g.dirty = true;
     }
 
     pub fn self_get(&self) -> SwimId {
@@ -374,17 +510,20 @@ impl<O: Ops> Swim<O> {
         if id == ID_INVALID {
             self.expect_progress_time.store(0, Relaxed);
         }
+        if self.ops.mirrors() {
+            self.republish();
+        }
     }
 
     /// The member being pinged this round and the round's phase.
     pub fn target(&self) -> (SwimId, Phase) {
-        let st = self.lock();
+        let st = self.lock_ro();
         (st.target, st.phase)
     }
 
     /// When the next direct ping is due (ms of the ops clock).
     pub fn next_tick_time(&self) -> u64 {
-        self.lock().next_tick_time
+        self.lock_ro().next_tick_time
     }
 
     /// Moves the next direct ping to `t` (upstream's emulation aligns all members this way).
@@ -409,7 +548,7 @@ impl<O: Ops> Swim<O> {
 
     /// The ping timeout this context started with (crt_swim doubles it under glitches).
     pub fn default_ping_timeout(&self) -> u64 {
-        self.lock().default_ping_timeout
+        self.lock_ro().default_ping_timeout
     }
 
     pub fn set_default_ping_timeout(&self, v: u64) {
@@ -418,12 +557,16 @@ impl<O: Ops> Swim<O> {
 
     /// The round's bookkeeping at this moment.
     pub fn snapshot(&self) -> Snapshot {
-        let st = self.lock();
+        let st = self.lock_ro();
+        Self::snap(&st, self.expect_progress_time.load(Relaxed))
+    }
+
+    fn snap(st: &State<O::Args>, expect_progress_time: u64) -> Snapshot {
         Snapshot {
             phase: st.phase,
             target: st.target,
             default_ping_timeout: st.default_ping_timeout,
-            expect_progress_time: self.expect_progress_time.load(Relaxed),
+            expect_progress_time,
             next_tick_time: st.next_tick_time,
             next_event: st.next_event,
             deadline: st.deadline,
@@ -433,12 +576,12 @@ impl<O: Ops> Swim<O> {
 
     /// Number of members currently suspected by this context.
     pub fn suspects_len(&self) -> usize {
-        self.lock().suspects.len()
+        self.lock_ro().suspects.len()
     }
 
     /// Number of updates waiting to be piggy-backed.
     pub fn updates_len(&self) -> usize {
-        self.lock().updates.len()
+        self.lock_ro().updates.len()
     }
 
     /// Records a change for dissemination and stores it.
@@ -617,8 +760,8 @@ impl<O: Ops> Swim<O> {
     pub fn ipings_reply(&self, to_id: SwimId, ret_rc: i32) -> i32 {
         let done: Vec<_> = {
             let mut st = self.lock();
-            let (done, keep) = std::mem::take(&mut st.ipings).into_iter().partition(|it| it.id == to_id);
-            st.ipings = keep;
+            let (done, keep) = std::mem::take(&mut *st.ipings).into_iter().partition(|it| it.id == to_id);
+            *st.ipings = keep;
             done
         };
         let mut rc = 0;
@@ -990,6 +1133,39 @@ impl<O: Ops> Swim<O> {
         };
         self.expect_progress_time.store(now + self.params().period, Relaxed);
         rc
+    }
+}
+
+/// The context's lock: on release after a mutable access, the state is published to the
+/// ops that mirror it.
+struct StGuard<'a, O: Ops> {
+    swim: &'a Swim<O>,
+    g: Option<MutexGuard<'a, State<O::Args>>>,
+    dirty: bool,
+}
+
+impl<O: Ops> std::ops::Deref for StGuard<'_, O> {
+    type Target = State<O::Args>;
+    fn deref(&self) -> &State<O::Args> {
+        self.g.as_deref().unwrap_or_else(|| unreachable!("guard taken only in drop"))
+    }
+}
+
+impl<O: Ops> std::ops::DerefMut for StGuard<'_, O> {
+    fn deref_mut(&mut self) -> &mut State<O::Args> {
+        self.dirty = true;
+        self.g.as_deref_mut().unwrap_or_else(|| unreachable!("guard taken only in drop"))
+    }
+}
+
+impl<O: Ops> Drop for StGuard<'_, O> {
+    fn drop(&mut self) {
+        if let Some(g) = self.g.take() {
+            if self.dirty && self.swim.ops.mirrors() {
+                self.swim.publish_locked(&g);
+            }
+            drop(g);
+        }
     }
 }
 
