@@ -226,4 +226,5 @@ pub fn register() {
         flags: 0,
     };
     let _ = register::proto_register(CRT_OPC_INTERNAL_BASE, CRT_PROTO_INTERNAL_VERSION, &[none, pq], true);
+    crate::iv::register();
 }

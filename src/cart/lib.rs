@@ -38,6 +38,9 @@ pub mod bulk;
 /// cart's own RPCs: the protocol query (upstream's internal protocol).
 pub mod internal;
 
+/// Incast variables over the trees (upstream `crt_iv.c`).
+pub mod iv;
+
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;
 
