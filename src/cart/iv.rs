@@ -335,7 +335,8 @@ pub fn register() {
         f(&UPDATE_FMT_REG, hdlr_iv_update, 0),
         f(&SYNC_FMT_REG, hdlr_iv_sync, &SYNC_CO_OPS as *const crt_corpc_ops as usize),
     ];
-    let _ = register::proto_register(CRT_OPC_IV_BASE, CRT_PROTO_IV_VERSION, &rpcs, true);
+    // 0xF4 is an ordinary base to the opcode map (its internal flag covers 0xFF and 0xFE only).
+    let _ = register::proto_register(CRT_OPC_IV_BASE, CRT_PROTO_IV_VERSION, &rpcs, false);
 }
 
 // ---------------------------------------------------------------------------------------------
