@@ -411,25 +411,8 @@ impl OwnedKey {
         OwnedKey { _bytes: b, iov }
     }
 
-    /// A caller's key (`iov_buf_len` bytes).
-    unsafe fn of_caller(k: *const d_iov_t) -> OwnedKey {
-        // SAFETY: the contract.
-        unsafe { Self::copy(k, (*k).iov_buf_len) }
-    }
-
-    /// A decoded request's key (`iov_len` bytes).
-    unsafe fn of_wire(k: *const d_iov_t) -> OwnedKey {
-        // SAFETY: the contract.
-        unsafe { Self::copy(k, (*k).iov_len.min((*k).iov_buf_len.max((*k).iov_len))) }
-    }
-
     fn ptr(&mut self) -> *mut d_iov_t {
         &mut self.iov
-    }
-
-    /// The key as requests carry it (upstream `d_iov_set(buf, iov_buf_len)`).
-    fn wire(&self) -> d_iov_t {
-        d_iov_t { iov_buf: self.iov.iov_buf, iov_buf_len: self.iov.iov_buf_len, iov_len: self.iov.iov_buf_len }
     }
 }
 
@@ -871,7 +854,9 @@ struct FetchInfo {
     bulk: crt_bulk_t,
     child_rpc: *mut crt_rpc_t,
     child_bulk: crt_bulk_t,
-    key: OwnedKey,
+    /// The caller's key (or the child request's), shallow as upstream: the outgoing request
+    /// and the completion use the caller's buffer, which lives until the completion.
+    key: d_iov_t,
     value: d_sg_list_t,
     ns: *mut Ns,
     class_id: u32,
@@ -1034,7 +1019,7 @@ unsafe fn ivf_pending_process(ns: *mut Ns, class_id: u32, key: *mut crt_iv_key_t
     for mut info in batch {
         let mut tmp = zero_sgl();
         let mut put_needed = false;
-        let k = info.key.ptr();
+        let k = &mut info.key as *mut d_iov_t;
         // SAFETY: the info's key, value and RPC are live; callbacks get valid pointers.
         unsafe {
             if !info.child_rpc.is_null() {
@@ -1113,7 +1098,7 @@ unsafe fn ivf_rpc_issue(dest: u32, root: u32, grp_ver: u32, mut info: Box<FetchI
     // SAFETY: referenced by info.
     let nsr = unsafe { &*ns };
     let Some(ops) = nsr.ops(info.class_id) else { return Err((DER_INVAL, info)) };
-    let key = info.key.ptr();
+    let key = &mut info.key as *mut d_iov_t;
     {
         let mut kips = lock(&nsr.kips);
         // SAFETY: key is the info's own.
@@ -1128,7 +1113,7 @@ unsafe fn ivf_rpc_issue(dest: u32, root: u32, grp_ver: u32, mut info: Box<FetchI
             Some(i) => i,
             None => {
                 // SAFETY: key valid.
-                let k = unsafe { OwnedKey::copy(key, (*key).iov_buf_len.max((*key).iov_len)) };
+                let k = unsafe { OwnedKey::copy(key, (*key).iov_buf_len) };
                 kips.push(Kip { key: k, pending: VecDeque::new(), in_progress: false, refcnt: 0 });
                 kips.len() - 1
             }
@@ -1175,7 +1160,7 @@ unsafe fn ivf_rpc_issue(dest: u32, root: u32, grp_ver: u32, mut info: Box<FetchI
             (*input).ifi_value_bulk = local;
             info.bulk = local;
         }
-        (*input).ifi_key = info.key.wire();
+        (*input).ifi_key = d_iov_t { iov_buf: info.key.iov_buf, iov_buf_len: info.key.iov_buf_len, iov_len: info.key.iov_buf_len };
         (*input).ifi_class_id = info.class_id as i32;
         (*input).ifi_root_node = root;
         (*input).ifi_ivns_id = nsr.nsid;
@@ -1303,7 +1288,7 @@ pub unsafe fn fetch(h: crt_iv_namespace_t, class_id: u32, key: *mut crt_iv_key_t
             bulk: ptr::null_mut(),
             child_rpc: ptr::null_mut(),
             child_bulk: ptr::null_mut(),
-            key: unsafe { OwnedKey::of_caller(key) },
+            key: unsafe { *key },
             value,
             ns: p,
             class_id,
@@ -1435,7 +1420,7 @@ unsafe extern "C" fn fetch_aux(arg: *mut c_void) {
                     bulk: ptr::null_mut(),
                     child_rpc: rpc,
                     child_bulk: (*input).ifi_value_bulk,
-                    key: OwnedKey::of_wire(key),
+                    key: *key,
                     value,
                     ns,
                     class_id: (*input).ifi_class_id as u32,
@@ -1622,7 +1607,9 @@ pub unsafe extern "C" fn sync_corpc_pre_forward(rpc: *mut crt_rpc_t, _arg: *mut 
 struct SyncInfo {
     ns: *mut Ns,
     class_id: u32,
-    key: OwnedKey,
+    /// EAGER only: a libc copy of the key for the completion, freed through the iov after it
+    /// (a completion that frees and NULLs `iov_buf` itself, as upstream's tests do, is fine).
+    key: d_iov_t,
     value: d_sg_list_t,
     do_callback: bool,
     comp_cb: crt_iv_comp_cb_t,
@@ -1682,7 +1669,7 @@ unsafe fn ivsync_rpc_issue(
         let mut isc = Box::new(SyncInfo {
             ns: ptr::null_mut(),
             class_id,
-            key: unsafe { OwnedKey::of_caller(key) },
+            key: d_iov_t { iov_buf: ptr::null_mut(), iov_buf_len: 0, iov_len: 0 },
             value: zero_sgl(),
             do_callback: delay,
             comp_cb,
@@ -1696,7 +1683,8 @@ unsafe fn ivsync_rpc_issue(
             (*input).ivs_ivns_id = nsr.nsid;
             (*input).ivs_ivns_group = nsr.gname.as_ptr() as *mut _;
             (*input).ivs_grp_ver = nsr.grp.version();
-            (*input).ivs_key = isc.key.wire();
+            // the caller's buffer, as upstream (the request is encoded before the call returns)
+            (*input).ivs_key = d_iov_t { iov_buf: (*key).iov_buf, iov_buf_len: (*key).iov_buf_len, iov_len: (*key).iov_buf_len };
             (*input).ivs_sync_type = d_iov_t {
                 iov_buf: &mut isc.sync_type as *mut crt_iv_sync_t as *mut c_void,
                 iov_buf_len: std::mem::size_of::<crt_iv_sync_t>(),
@@ -1711,13 +1699,29 @@ unsafe fn ivsync_rpc_issue(
         if delay {
             nsr.addref();
             isc.ns = ns;
+            // SAFETY: the caller's key holds iov_buf_len bytes.
+            unsafe {
+                let n = (*key).iov_buf_len;
+                let b = libc::malloc(n.max(1));
+                if b.is_null() {
+                    decref(ns);
+                    break 'exit DER_NOMEM;
+                }
+                if n > 0 && !(*key).iov_buf.is_null() {
+                    ptr::copy_nonoverlapping((*key).iov_buf as *const u8, b as *mut u8, n);
+                }
+                isc.key = d_iov_t { iov_buf: b, iov_buf_len: n, iov_len: (*key).iov_len };
+            }
         }
         let raw = Box::into_raw(isc);
         let rc = unsafe { crt_req_send(corpc, Some(handle_response_cb), raw as *mut c_void) };
         if rc != 0 {
             // SAFETY: not consumed by a failed send.
             let isc = unsafe { Box::from_raw(raw) };
-            unsafe { decref(isc.ns) };
+            unsafe {
+                libc::free(isc.key.iov_buf);
+                decref(isc.ns);
+            }
             break 'exit rc;
         }
         0
@@ -1748,7 +1752,9 @@ unsafe fn ivsync_response(cb: &crt_cb_info) {
             if cb.cci_rc != 0 || orc != 0 {
                 isc.update_rc = if cb.cci_rc != 0 { cb.cci_rc } else { orc };
             }
-            comp(isc.comp_cb, isc.ns as crt_iv_namespace_t, isc.class_id, isc.key.ptr(), &mut isc.value, isc.update_rc, isc.cb_arg);
+            comp(isc.comp_cb, isc.ns as crt_iv_namespace_t, isc.class_id, &mut isc.key, &mut isc.value, isc.update_rc, isc.cb_arg);
+            // whatever the completion left there (it may have freed and cleared it)
+            libc::free(isc.key.iov_buf);
         }
         if !isc.ns.is_null() {
             if let Some(ops) = (*isc.ns).ops(isc.class_id) {
@@ -1774,8 +1780,6 @@ struct UpdateInfo {
     caller_rank: u32,
     sync_type: crt_iv_sync_t,
     user_priv: *mut c_void,
-    /// The key the outgoing IV_UPDATE carries (alive until its reply).
-    key: Option<OwnedKey>,
 }
 
 impl UpdateInfo {
@@ -1791,7 +1795,6 @@ impl UpdateInfo {
             caller_rank: CRT_NO_RANK,
             sync_type: crt_iv_sync_t { ivs_mode: 0, ivs_event: 0, ivs_flags: 0 },
             user_priv: ptr::null_mut(),
-            key: None,
         })
     }
 }
@@ -1827,8 +1830,8 @@ unsafe fn ivu_rpc_issue(dest: u32, key: *mut crt_iv_key_t, value: *mut d_sg_list
         }
         (*input).ivu_iv_value_bulk = local;
         info.bulk = local;
-        let k = info.key.insert(OwnedKey::of_caller(key));
-        (*input).ivu_key = k.wire();
+        // the caller's buffer, as upstream (it lives until the update completes)
+        (*input).ivu_key = d_iov_t { iov_buf: (*key).iov_buf, iov_buf_len: (*key).iov_buf_len, iov_len: (*key).iov_buf_len };
         (*input).ivu_class_id = info.class_id;
         (*input).ivu_root_node = root;
         (*input).ivu_caller_node = info.caller_rank;
@@ -1951,9 +1954,7 @@ unsafe fn ivupdate_response(cb: &crt_cb_info) {
                 let child_out = reply_get::<UpdateOut>(info.child_rpc);
                 (*child_out).ivo_iv_sgl = info.value;
             }
-            // the key lives in info: keep a copy for the call
-            let mut k = OwnedKey::of_wire(key);
-            transfer_back_to_child(k.ptr(), info, rc);
+            transfer_back_to_child(key, info, rc);
             return;
         }
         if !info.child_rpc.is_null() {
