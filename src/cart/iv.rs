@@ -866,10 +866,24 @@ struct FetchInfo {
 /// Upstream `struct ivf_key_in_progress`: a key with a fetch RPC out, and the fetches waiting
 /// for it.
 struct Kip {
+    /// Names the entry across unlocks (its index moves).
+    id: u64,
     key: OwnedKey,
     pending: VecDeque<Box<FetchInfo>>,
     in_progress: bool,
     refcnt: u32,
+}
+
+static KIP_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The id of the in-progress entry of `key`, if any.
+///
+/// # Safety
+/// `key` is a valid iov.
+unsafe fn kip_id(ns: &Ns, ops: &crt_iv_ops, key: *mut crt_iv_key_t) -> Option<u64> {
+    let mut kips = lock(&ns.kips);
+    // SAFETY: the contract.
+    unsafe { kip_find(ns, ops, &mut kips, key) }.map(|i| kips[i].id)
 }
 
 /// The in-progress entry of `key` (the class's `ivo_keys_match`, else the bytes), by index.
@@ -997,18 +1011,18 @@ unsafe fn ivf_finalize(info: &mut FetchInfo, key: *mut crt_iv_key_t, rc_out: i32
 /// RPC, then releases this RPC's hold on the entry.
 ///
 /// # Safety
-/// `ns` referenced; the entry of `key` holds a reference taken by this RPC's issue.
-unsafe fn ivf_pending_process(ns: *mut Ns, class_id: u32, key: *mut crt_iv_key_t, mut rc_value: i32) {
+/// `ns` referenced; the entry `kip` (if any) holds a reference taken by this RPC's issue.
+unsafe fn ivf_pending_process(ns: *mut Ns, class_id: u32, kip: Option<u64>, mut rc_value: i32) {
     // SAFETY: the contract.
     let nsr = unsafe { &*ns };
     let Some(ops) = nsr.ops(class_id) else { return };
     let h = ns as crt_iv_namespace_t;
     // The waiting list, taken at once; from here on new fetches of the key send their own RPC
     // (upstream holds the entry's lock through this loop instead).
+    let Some(kip) = kip else { return };
     let batch = {
         let mut kips = lock(&nsr.kips);
-        // SAFETY: key valid.
-        match unsafe { kip_find(nsr, ops, &mut kips, key) } {
+        match kips.iter().position(|k| k.id == kip) {
             Some(i) => {
                 kips[i].in_progress = false;
                 std::mem::take(&mut kips[i].pending)
@@ -1079,8 +1093,7 @@ unsafe fn ivf_pending_process(ns: *mut Ns, class_id: u32, key: *mut crt_iv_key_t
         }
     }
     let mut kips = lock(&nsr.kips);
-    // SAFETY: key valid.
-    if let Some(i) = unsafe { kip_find(nsr, ops, &mut kips, key) } {
+    if let Some(i) = kips.iter().position(|k| k.id == kip) {
         kips[i].refcnt = kips[i].refcnt.saturating_sub(1);
         if kips[i].refcnt == 0 && kips[i].pending.is_empty() {
             kips.remove(i);
@@ -1114,7 +1127,8 @@ unsafe fn ivf_rpc_issue(dest: u32, root: u32, grp_ver: u32, mut info: Box<FetchI
             None => {
                 // SAFETY: key valid.
                 let k = unsafe { OwnedKey::copy(key, (*key).iov_buf_len) };
-                kips.push(Kip { key: k, pending: VecDeque::new(), in_progress: false, refcnt: 0 });
+                let id = KIP_IDS.fetch_add(1, Ordering::Relaxed);
+                kips.push(Kip { id, key: k, pending: VecDeque::new(), in_progress: false, refcnt: 0 });
                 kips.len() - 1
             }
         };
@@ -1206,14 +1220,16 @@ unsafe fn ivfetch_response(cb: &crt_cb_info) {
         if !info.bulk.is_null() {
             crt_bulk_free(info.bulk);
         }
+        // The entry is found now: the completion may free the caller's key.
+        let kip = kip_id(&*ns, ops, key);
         // Failures release the waiters before the completion (the caller may retry from it);
         // successes after it (the completion may be what makes the value usable).
         if rc != 0 {
-            ivf_pending_process(ns, class_id, key, rc);
+            ivf_pending_process(ns, class_id, kip, rc);
         }
         ivf_finalize(&mut info, key, rc);
         if rc == 0 {
-            ivf_pending_process(ns, class_id, key, rc);
+            ivf_pending_process(ns, class_id, kip, rc);
         }
         decref(ns);
         drop(info);
