@@ -2442,3 +2442,232 @@ unsafe extern "C" fn handle_response_cb(cb: *const crt_cb_info) {
         response_internal(cb);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proc::{Op, Proc};
+
+    fn iov(b: &mut [u8], len: usize) -> d_iov_t {
+        d_iov_t { iov_buf: b.as_mut_ptr() as *mut c_void, iov_buf_len: b.len(), iov_len: len }
+    }
+
+    #[test]
+    fn opcodes_and_sizes() {
+        assert_eq!(CRT_OPC_IV_FETCH, 0xF402_0000);
+        assert_eq!(CRT_OPC_IV_UPDATE, 0xF402_0001);
+        assert_eq!(CRT_OPC_IV_SYNC, 0xF402_0002);
+        assert_eq!(std::mem::size_of::<crt_req_format>(), 32); // CQF_crt_iv_* D 32
+        assert_eq!(FETCH_FMT.crf_size_in, 56);
+        assert_eq!(UPDATE_FMT.crf_size_out, 24);
+        assert_eq!(SYNC_FMT.crf_size_in, 88);
+    }
+
+    #[test]
+    fn inline_limit_from_options() {
+        // the only test touching the limit
+        init_from_options(None);
+        assert_eq!(inline_limit(), 19456);
+        iv_init(Some((1024, 9000))); // unexpected size not above 1 KiB: unchanged
+        assert_eq!(inline_limit(), 19456);
+        iv_init(Some((4096, 9000)));
+        assert_eq!(inline_limit(), 9000 - 1024);
+        iv_init(None);
+        assert_eq!(inline_limit(), 9000 - 1024);
+        iv_init(Some((2048, 100))); // upstream's unsigned arithmetic
+        assert_eq!(inline_limit(), 100u32.wrapping_sub(1024));
+        init_from_options(Some((0, 0)));
+        assert_eq!(inline_limit(), 19456);
+    }
+
+    #[test]
+    fn sgl_size_and_copy() {
+        let (mut a, mut b) = ([1u8; 8], [2u8; 5]);
+        let mut iovs = [iov(&mut a, 8), iov(&mut b, 3)];
+        let src = d_sg_list_t { sg_nr: 2, sg_nr_out: 0, sg_iovs: iovs.as_mut_ptr() };
+        // SAFETY: valid lists over live buffers.
+        unsafe {
+            assert_eq!(sgl_buf_size(&src), 13);
+            assert_eq!(sgl_buf_size(&zero_sgl()), 0);
+            let (mut c, mut d) = ([0u8; 16], [0u8; 2]);
+            let mut diovs = [iov(&mut c, 0), iov(&mut d, 0)];
+            let mut dst = d_sg_list_t { sg_nr: 2, sg_nr_out: 0, sg_iovs: diovs.as_mut_ptr() };
+            sgl_buf_copy(&mut dst, &src);
+            assert_eq!((diovs[0].iov_len, diovs[0].iov_buf_len), (8, 8));
+            // a destination shorter than the source (upstream asserts): what fits
+            assert_eq!((diovs[1].iov_len, diovs[1].iov_buf_len), (2, 2));
+            assert_eq!(&c[..9], &[1, 1, 1, 1, 1, 1, 1, 1, 0]);
+            assert_eq!(d, [2, 2]);
+            // nothing to copy from or to
+            sgl_buf_copy(&mut dst, &zero_sgl());
+            let mut z = zero_sgl();
+            sgl_buf_copy(&mut z, &src);
+            assert_eq!(z.sg_nr, 0);
+        }
+    }
+
+    #[test]
+    fn sync_type_from_the_wire() {
+        let s = crt_iv_sync_t { ivs_mode: SYNC_LAZY, ivs_event: EVENT_NOTIFY, ivs_flags: SYNC_BIDIRECTIONAL };
+        let mut b = [0u8; 13];
+        // SAFETY: 12 bytes into a 13-byte buffer at offset 1 (unaligned on purpose).
+        unsafe { ptr::write_unaligned(b.as_mut_ptr().add(1) as *mut crt_iv_sync_t, s) };
+        let v = d_iov_t { iov_buf: b[1..].as_mut_ptr() as *mut c_void, iov_buf_len: 12, iov_len: 12 };
+        // SAFETY: valid iovs.
+        unsafe {
+            let got = sync_of(&v);
+            assert_eq!((got.ivs_mode, got.ivs_event, got.ivs_flags), (SYNC_LAZY, EVENT_NOTIFY, SYNC_BIDIRECTIONAL));
+            let short = d_iov_t { iov_len: 11, ..v };
+            assert_eq!(sync_of(&short).ivs_mode, 0);
+            assert_eq!(sync_of(&zero_iov_t()).ivs_event, 0);
+        }
+    }
+
+    fn zero_iov_t() -> d_iov_t {
+        d_iov_t { iov_buf: ptr::null_mut(), iov_buf_len: 0, iov_len: 0 }
+    }
+
+    /// A namespace built directly (no crt_init): the registry, references and destroy.
+    fn test_ns(nsid: u32, name: &str, classes: Vec<crt_iv_class>) -> crt_iv_namespace_t {
+        let ns = Box::new(Ns {
+            classes,
+            ctx: ptr::null_mut(),
+            grp: Grp::Primary,
+            grp_handle: ptr::null_mut(),
+            gname: CString::new(name).unwrap(),
+            nsid,
+            topo: 0,
+            refs: AtomicI32::new(1),
+            kips: Mutex::new(Vec::new()),
+            user_priv: AtomicPtr::new(ptr::null_mut()),
+            destroy_cb: Mutex::new((None, 0)),
+        });
+        let p = Box::into_raw(ns);
+        lock(&REG).push(p as usize);
+        p as crt_iv_namespace_t
+    }
+
+    unsafe extern "C" fn count_destroy(ivns: crt_iv_namespace_t, arg: *mut c_void) {
+        // SAFETY: the test passes an AtomicUsize.
+        let a = unsafe { &*(arg as *const std::sync::atomic::AtomicUsize) };
+        assert!(!ivns.is_null());
+        a.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn namespace_references_and_destroy() {
+        let h = test_ns(77, "unit_grp_a", Vec::new());
+        assert_eq!(id_get(h), Ok(77));
+        let mut x = 5u8;
+        assert_eq!(priv_set(h, &mut x as *mut u8 as *mut c_void), 0);
+        assert_eq!(priv_get(h), Ok(&mut x as *mut u8 as *mut c_void));
+        // unknown handles are refused, never dereferenced
+        let bogus = 0x1000 as crt_iv_namespace_t;
+        assert_eq!(id_get(bogus), Err(DER_INVAL));
+        assert_eq!(priv_set(bogus, ptr::null_mut()), DER_INVAL);
+        assert_eq!(namespace_destroy(bogus, None, ptr::null_mut()), 0);
+        // lookup by (group, id), as an incoming request does
+        let g = CString::new("unit_grp_a").unwrap();
+        // SAFETY: a C string.
+        let found = unsafe { lookup(g.as_ptr(), 77) };
+        assert_eq!(found as crt_iv_namespace_t, h);
+        // SAFETY: no such namespace / no name.
+        unsafe {
+            assert!(lookup(g.as_ptr(), 78).is_null());
+            assert!(lookup(ptr::null(), 77).is_null());
+        }
+        // destroy while that reference is held: the callback waits for it
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        let arg = &n as *const _ as *mut c_void;
+        assert_eq!(namespace_destroy(h, Some(count_destroy), arg), 0);
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+        // SAFETY: the reference lookup took.
+        unsafe { decref(found) };
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        // gone
+        assert_eq!(id_get(h), Err(DER_INVAL));
+        assert_eq!(priv_get(h), Err(DER_INVAL));
+        // SAFETY: a C string.
+        assert!(unsafe { lookup(g.as_ptr(), 77) }.is_null());
+        assert_eq!(namespace_destroy(h, Some(count_destroy), arg), 0);
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+    }
+
+    unsafe extern "C" fn match_first_byte(_ns: crt_iv_namespace_t, a: *mut crt_iv_key_t, b: *mut crt_iv_key_t) -> bool {
+        // SAFETY: two valid non-empty keys.
+        unsafe { *((*a).iov_buf as *const u8) == *((*b).iov_buf as *const u8) }
+    }
+
+    #[test]
+    fn keys_in_progress_match() {
+        let h = test_ns(78, "unit_grp_b", Vec::new());
+        // SAFETY: the handle is a live namespace.
+        let ns = unsafe { &*(h as *const Ns) };
+        let (mut k1, mut k2, mut k3) = ([1u8, 2, 3, 4], [1u8, 2, 3, 4], [1u8, 9, 9, 9]);
+        let (i1, mut i2, mut i3) = (iov(&mut k1, 4), iov(&mut k2, 4), iov(&mut k3, 4));
+        let mut kips = vec![Kip { id: 1, key: unsafe { OwnedKey::copy(&i1, 4) }, pending: VecDeque::new(), in_progress: true, refcnt: 1 }];
+        let plain = crt_iv_ops { ivo_keys_match: None, ..unsafe { std::mem::zeroed() } };
+        let custom = crt_iv_ops { ivo_keys_match: Some(match_first_byte), ..unsafe { std::mem::zeroed() } };
+        // SAFETY: valid keys.
+        unsafe {
+            assert_eq!(kip_find(ns, &plain, &mut kips, &mut i2), Some(0)); // same bytes
+            assert_eq!(kip_find(ns, &plain, &mut kips, &mut i3), None);
+            assert_eq!(kip_find(ns, &custom, &mut kips, &mut i3), Some(0)); // the class decides
+            let mut short = d_iov_t { iov_len: 3, ..i1 };
+            assert_eq!(kip_find(ns, &plain, &mut kips, &mut short), None);
+        }
+        // the copy is independent of the caller's buffer
+        // SAFETY: i1 points at k1, alive.
+        unsafe { *(i1.iov_buf as *mut u8) = 7 };
+        // SAFETY: valid key.
+        assert_eq!(unsafe { kip_find(ns, &plain, &mut kips, &mut i2) }, Some(0));
+        assert_eq!(k1[0], 7);
+        assert_eq!(namespace_destroy(h, None, ptr::null_mut()), 0);
+    }
+
+    #[test]
+    fn update_body_round_trip() {
+        let (mut k, mut v) = (*b"key!", [9u8; 40]);
+        let mut sync = crt_iv_sync_t { ivs_mode: SYNC_EAGER, ivs_event: EVENT_UPDATE, ivs_flags: 0 };
+        let mut viov = [iov(&mut v, 33)];
+        let grp = CString::new("g1").unwrap();
+        let mut input = UpdateIn {
+            ivu_ivns_id: 5,
+            ivu_grp_ver: 2,
+            ivu_ivns_group: grp.as_ptr() as *mut _,
+            ivu_key: iov(&mut k, 4),
+            ivu_sync_type: d_iov_t { iov_buf: &mut sync as *mut _ as *mut c_void, iov_buf_len: 12, iov_len: 12 },
+            ivu_iv_value_bulk: ptr::null_mut(),
+            ivu_iv_sgl: d_sg_list_t { sg_nr: 1, sg_nr_out: 0, sg_iovs: viov.as_mut_ptr() },
+            ivu_root_node: 3,
+            ivu_caller_node: 6,
+            ivu_class_id: 1,
+            padding: 0,
+        };
+        let mut buf = vec![0u8; 4096];
+        let wire = {
+            let mut p = Proc::new(&mut buf, Op::Encode);
+            // SAFETY: the format's proc over its body.
+            assert_eq!(unsafe { proc_update_in(&mut p as *mut Proc<'_> as crt_proc_t, &mut input as *mut _ as *mut c_void) }, 0);
+            p.encoded().to_vec()
+        };
+        let mut back: UpdateIn = unsafe { std::mem::zeroed() };
+        let mut wbuf = wire.clone();
+        let mut p = Proc::new(&mut wbuf, Op::Decode);
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(proc_update_in(&mut p as *mut Proc<'_> as crt_proc_t, &mut back as *mut _ as *mut c_void), 0);
+            assert_eq!((back.ivu_ivns_id, back.ivu_grp_ver, back.ivu_root_node, back.ivu_caller_node, back.ivu_class_id), (5, 2, 3, 6, 1));
+            assert_eq!(CStr::from_ptr(back.ivu_ivns_group).to_str().unwrap(), "g1");
+            assert_eq!(std::slice::from_raw_parts(back.ivu_key.iov_buf as *const u8, back.ivu_key.iov_len), b"key!");
+            let s = sync_of(&back.ivu_sync_type);
+            assert_eq!((s.ivs_mode, s.ivs_event), (SYNC_EAGER, EVENT_UPDATE));
+            assert!(back.ivu_iv_value_bulk.is_null());
+            assert_eq!(back.ivu_iv_sgl.sg_nr, 1);
+            let vi = &*back.ivu_iv_sgl.sg_iovs;
+            assert_eq!(vi.iov_len, 33);
+            assert_eq!(std::slice::from_raw_parts(vi.iov_buf as *const u8, 33), &[9u8; 33][..]);
+            libc::free(back.ivu_iv_sgl.sg_iovs as *mut c_void);
+        }
+    }
+}
