@@ -9,9 +9,12 @@
 //!   tree parent towards the key's root (`ivo_on_hash`) or straight to the root
 //!   (CRT_IV_SHORTCUT_TO_ROOT); every rank on the way back refreshes its cache
 //!   (`ivo_on_refresh`). Fetches of a key already in flight wait for it (`PENDING_FETCH`).
-//! - update/invalidate: applied locally (`ivo_on_update`, ROOT flag at the root); forwarded up
-//!   (IV_UPDATE) while a rank answers -DER_IVCB_FORWARD; then, by the sync mode, a collective
-//!   IV_SYNC to every other rank of the group (EAGER: before completing, LAZY: after).
+//! - update/invalidate: applied locally (`ivo_on_update`; CRT_IV_FLAG_ROOT only when called at
+//!   the root itself: a forwarded update reaches the root's callback with 0, as upstream);
+//!   forwarded up (IV_UPDATE) while a rank answers -DER_IVCB_FORWARD; once applied, the rank
+//!   that called crt_iv_update refreshes itself and, by the sync mode, sends a collective
+//!   IV_SYNC to every other rank of the group (EAGER: completes after it, LAZY: before it,
+//!   NONE: no sync).
 //!
 //! This is the C ABI's engine: the class callbacks, the request bodies and the values are C
 //! memory, so most functions are `unsafe` and each block says what it relies on. Values above
@@ -385,16 +388,17 @@ const fn zero_sgl() -> d_sg_list_t {
     d_sg_list_t { sg_nr: 0, sg_nr_out: 0, sg_iovs: ptr::null_mut() }
 }
 
-/// A key copied out of the caller's or a request's memory, with an iov over the copy (the
-/// heap bytes do not move when this does).
+/// A key copied for the in-progress table (upstream copies it into the entry too), with an
+/// iov over the copy (the heap bytes do not move when this does). Requests and completions use
+/// the caller's own key, as upstream.
 struct OwnedKey {
     _bytes: Box<[u8]>,
     iov: d_iov_t,
 }
 
 impl OwnedKey {
-    /// Copies `avail` bytes of `k` (callers pass `iov_buf_len` for a caller's key, as upstream
-    /// copies, and `iov_len` for a decoded one, which holds no more).
+    /// Copies `avail` bytes of `k` (upstream copies `iov_buf_len`); the copy holds
+    /// `max(iov_buf_len, iov_len)` bytes, zero-filled past `avail`.
     ///
     /// # Safety
     /// `k` is a valid iov whose buffer holds `avail` bytes.
