@@ -16,6 +16,7 @@
  * - a stale group version is -DER_GRPVER; a namespace unknown remotely is -DER_NONEXIST;
  * - a fetch whose root was killed fails within the context timeout (no hang);
  * - crt_iv_get_nchildren over the flat, k-ary and k-nomial trees;
+ * - a bulk update runs ivo_pre_update (deferred, as an engine would) on the way and at the root;
  * - every on_get is matched by one on_put on every rank.
  * Bounded by alarm(); every child is killed and reaped at the end.
  */
@@ -56,7 +57,8 @@ enum { OP_FETCH, OP_UPDATE, OP_INVALIDATE, OP_QUERY, OP_NCHILDREN };
 	    (uint32_t)(o_refresh_err) CRT_VAR)((uint32_t)(o_gets) CRT_VAR)(                       \
 	    (uint32_t)(o_puts) CRT_VAR)((uint32_t)(o_upd_flags) CRT_VAR)(                         \
 	    (uint32_t)(o_nchildren) CRT_VAR)((uint32_t)(o_pre_fetch) CRT_VAR)(                    \
-	    (uint32_t)(o_pre_refresh) CRT_VAR)((uint32_t)(o_resp_task) CRT_VAR)
+	    (uint32_t)(o_pre_refresh) CRT_VAR)((uint32_t)(o_resp_task) CRT_VAR)(                 \
+	    (uint32_t)(o_pre_update) CRT_VAR)
 CRT_RPC_DECLARE(cmd, CRT_ISEQ_CMD, CRT_OSEQ_CMD)
 CRT_RPC_DEFINE(cmd, CRT_ISEQ_CMD, CRT_OSEQ_CMD)
 
@@ -83,7 +85,7 @@ struct handle {
 };
 
 static unsigned n_gets, n_puts, n_notify, n_refresh_err, n_pre_fetch, n_pre_refresh,
-    n_pending_flag, n_resp_task, last_upd_flags = 0xff;
+    n_pending_flag, n_resp_task, n_pre_update, last_upd_flags = 0xff;
 
 static uint32_t
 key_of(crt_iv_key_t *key)
@@ -256,9 +258,39 @@ pre_refresh(crt_iv_namespace_t ivns, crt_iv_key_t *key, crt_generic_cb_t cb, voi
 	cb(arg);
 }
 
+/* runs the update later, from progress, as an engine would from another ULT */
+static crt_generic_cb_t deferred_cb;
+static void            *deferred_arg;
+
+static void
+pre_update(crt_iv_namespace_t ivns, crt_iv_key_t *key, crt_generic_cb_t cb, void *arg)
+{
+	(void)ivns;
+	(void)key;
+	n_pre_update++;
+	if (me == 0) { /* rank 0 drives the test and only progresses */
+		cb(arg);
+		return;
+	}
+	deferred_cb  = cb;
+	deferred_arg = arg;
+}
+
+static void
+run_deferred(void)
+{
+	crt_generic_cb_t cb = deferred_cb;
+
+	if (cb != NULL) {
+		deferred_cb = NULL;
+		cb(deferred_arg);
+	}
+}
+
 static struct crt_iv_ops ops = {
     .ivo_pre_fetch   = pre_fetch,
     .ivo_on_fetch    = on_fetch,
+    .ivo_pre_update  = pre_update,
     .ivo_on_update   = on_update,
     .ivo_pre_refresh = pre_refresh,
     .ivo_on_refresh  = on_refresh,
@@ -302,6 +334,7 @@ query_into(struct cmd_out *out, uint32_t k)
 	out->o_pre_fetch   = n_pre_fetch;
 	out->o_pre_refresh = n_pre_refresh;
 	out->o_resp_task   = n_resp_task;
+	out->o_pre_update  = n_pre_update;
 }
 
 static void
@@ -661,8 +694,10 @@ test_iv(void **state)
 			c = 'r';
 			if (write(pipefd[1], &c, 1) != 1)
 				_exit(20);
-			for (;;)
-				crt_progress(ctx, 1000 * 1000);
+			for (;;) {
+				crt_progress(ctx, 100 * 1000);
+				run_deferred();
+			}
 		}
 	}
 	atexit(kill_all);
@@ -812,6 +847,9 @@ test_iv(void **state)
 	assert_int_equal(run(2, OP_UPDATE, 7, 0xB16B00B5ULL, BIG, none, CRT_IV_SHORTCUT_NONE, &out),
 			 0);
 	o2 = query(7, 7);
+	/* the value came by bulk: ivo_pre_update ran (and deferred) on the way and at the root */
+	assert_int_equal(o2.o_pre_update, 1);
+	assert_int_equal(query(parent_of(2, 7), 7).o_pre_update, 1);
 	assert_int_equal(o2.o_len, BIG);
 	assert_int_equal(o2.o_big_ok, 1);
 	assert_int_equal(o2.o_val, 0xB16B00B5ULL);
