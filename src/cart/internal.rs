@@ -228,4 +228,5 @@ pub fn register() {
     // Index 2: CRT_OPC_CTL_LS (cart_ctl pings with it before any protocol query).
     let ls = crate::ctl::ctl_ls_rpc();
     let _ = register::proto_register(CRT_OPC_INTERNAL_BASE, CRT_PROTO_INTERNAL_VERSION, &[none, pq, ls], true);
+    crate::iv::register();
 }

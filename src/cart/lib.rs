@@ -43,6 +43,8 @@ pub mod ctl;
 
 /// The self-test service and client (upstream `crt_self_test_{service,client}.c`).
 pub mod self_test;
+/// Incast variables over the trees (upstream `crt_iv.c`).
+pub mod iv;
 
 /// `crt_protocol_info_get`: the transports and devices this library offers.
 pub mod protocol_info;

@@ -12,3 +12,4 @@
 #include <cart/crt_req_format.h>
 #include <cart/crt_tools_internal.h>
 #include <cart/crt_internal_types.h>
+#include <cart/crt_iv_internal.h>

@@ -53,6 +53,8 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
     let g = (!grpid.is_null()).then(|| unsafe { CStr::from_ptr(grpid) }.to_bytes().to_vec());
     // SAFETY: the caller's contract.
     let o = unsafe { opt.as_ref() }.map(options);
+    // SAFETY: the caller's contract (crt_iv_init reads these two fields).
+    let iv_sizes = unsafe { opt.as_ref() }.map(|o| (o.cio_max_unexpected_size, o.cio_max_expected_size));
     guard(DER_INVAL, move || {
         // SAFETY: plain call into libgurt.
         let rc = unsafe { d_log_init() };
@@ -76,6 +78,9 @@ pub unsafe extern "C" fn crt_init_opt(grpid: crt_group_id_t, flags: u32, opt: *m
             .and_then(init::init);
         // Bulk handles inside RPC bodies go through this library's bulk objects.
         crate::proc::set_bulk_codec(&crate::bulk::CODEC);
+        if r.is_ok() {
+            crate::iv::init_from_options(iv_sizes);
+        }
         match r {
             Ok(()) => 0,
             Err(e) => {
