@@ -325,8 +325,21 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
     0
 }
 
-/// Takes a credit and sends, or queues.
+/// Takes a CRT_QUOTA_RPCS slot, then a credit, and sends; or queues (upstream
+/// crt_context_req_track). URI lookups bypass both, as upstream's.
 fn proceed(p: *mut RpcPriv) {
+    // SAFETY: p holds the send's reference.
+    let this = unsafe { &*p };
+    if this.info.opc != crate::internal::CRT_OPC_URI_LOOKUP
+        && !this.ctx.rpc_quota_acquire(this.rpc.cr_ep.ep_rank, p as usize)
+    {
+        return; // queued: submitted when a request in flight completes
+    }
+    proceed_credit(p);
+}
+
+/// Takes a credit and sends, or queues.
+fn proceed_credit(p: *mut RpcPriv) {
     // SAFETY: p holds the send's reference.
     let this = unsafe { &*p };
     if !this.ctx.credit_acquire(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag, p as usize, this.info.queue_front) {
@@ -425,10 +438,15 @@ fn launch(p: *mut RpcPriv) {
 /// Completes a sent (or failed-to-send) RPC, returns its credit and launches the next waiter.
 fn finish(p: *mut RpcPriv, rc: i32) {
     // SAFETY: p holds the send's reference until complete().
-    let (ctx, rank, tag) = unsafe { ((*p).ctx.clone(), (*p).rpc.cr_ep.ep_rank, (*p).rpc.cr_ep.ep_tag) };
+    let (ctx, rank, tag, opc) = unsafe { ((*p).ctx.clone(), (*p).rpc.cr_ep.ep_rank, (*p).rpc.cr_ep.ep_tag, (*p).info.opc) };
     complete(p, rc);
+    // its quota slot goes to the oldest waiting request (upstream crt_context_req_untrack)
+    let quota_next = if opc != crate::internal::CRT_OPC_URI_LOOKUP { ctx.rpc_quota_release() } else { None };
     if let Some(next) = ctx.credit_release(rank, tag) {
         launch(next as *mut RpcPriv);
+    }
+    if let Some(next) = quota_next {
+        proceed_credit(next as *mut RpcPriv);
     }
 }
 
