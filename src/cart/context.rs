@@ -80,7 +80,9 @@ impl Context {
         }
         let idx = s.contexts.iter().take(max).position(Option::is_none).ok_or(DER_AGAIN)?;
         let opts = EndpointOptions { ctx_idx: idx as u32, iface_idx, ..Default::default() };
-        let ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
+        let mut ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
+        // every header carries this process's HLC (servers) or HLCT (clients)
+        ep.set_hlc_source(if s.settings.server { crate::hlc::stamp_service } else { crate::hlc::stamp_client });
         let ctx = Arc::new_cyclic(|me| Context {
             me: me.clone(),
             idx: idx as u32,

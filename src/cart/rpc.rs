@@ -23,6 +23,7 @@ use std::time::Duration;
 const HDR: usize = 8;
 pub const DER_UNREG: i32 = crate::init::DER_UNREG;
 pub const DER_ALREADY: i32 = -1008;
+const DER_NOREPLY: i32 = -(crate::sys::DER_NOREPLY as i32);
 
 struct RpcState {
     /// 0: the context's timeout.
@@ -41,6 +42,13 @@ struct RpcState {
     body: Vec<u8>,
     in_decoded: bool,
     out_decoded: bool,
+    /// The HLC timestamp of the header received for this RPC: the request's (server side) or
+    /// the reply's (client side); 0 until one came.
+    hdr_hlc: u64,
+    /// Where a client RPC was sent (its target's URI), for crt_req_origin_addr_get.
+    sent_to: Option<String>,
+    /// crt_req_origin_addr_get's string (libc heap, freed with the RPC).
+    orig_uri: *mut std::ffi::c_char,
 }
 
 #[repr(C)]
@@ -126,6 +134,9 @@ impl RpcPriv {
                 body: Vec::new(),
                 in_decoded: false,
                 out_decoded: false,
+                hdr_hlc: 0,
+                sent_to: None,
+                orig_uri: std::ptr::null_mut(),
             }),
         }))
     }
@@ -147,6 +158,14 @@ impl RpcPriv {
         lock(&self.state).src_peer
     }
 
+    /// The sender's HLC timestamp from the header received for this RPC: the request's on the
+    /// server side, the reply's on the client side (0 before one arrived). Upstream's
+    /// `crp_req_hdr.cch_hlc` / `crp_reply_hdr.cch_hlc`, which SWIM uses for message delays.
+    #[allow(dead_code)] // SWIM's delay sampling (crt_swim.rs) is its first user
+    pub(crate) fn hdr_hlc(&self) -> u64 {
+        lock(&self.state).hdr_hlc
+    }
+
     pub fn addref(&self) {
         self.refs.fetch_add(1, Ordering::AcqRel);
     }
@@ -161,10 +180,32 @@ impl RpcPriv {
         if this.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
+        // SAFETY: the last reference is the caller's, handed over.
+        unsafe { RpcPriv::destroy(p) };
+    }
+
+    /// Frees an RPC whose last reference went (upstream `crt_req_destroy`): a server RPC whose
+    /// handler never replied answers -DER_NOREPLY first; then the FREE pass over decoded
+    /// bodies.
+    ///
+    /// # Safety
+    /// `p` came from [`create`] or the server dispatch, and nobody holds a reference any more.
+    pub unsafe fn destroy(p: *mut RpcPriv) {
+        // SAFETY: p is live until freed below.
+        let this = unsafe { &*p };
+        let pending = lock(&this.state).token.take();
+        if let Some(tok) = pending {
+            let _ = this.ctx.endpoint().respond_error(tok, DER_NOREPLY);
+        }
         crate::corpc::forget(p as usize);
-        // SAFETY: last reference: nobody else can reach p; it came from Box::into_raw.
+        // SAFETY: no reference left: nobody else can reach p; it came from Box::into_raw.
         let mut b = unsafe { Box::from_raw(p) };
         let st = b.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if !st.orig_uri.is_null() {
+            // SAFETY: made by libc::strdup in origin_addr(), freed once here.
+            unsafe { libc::free(st.orig_uri as *mut c_void) };
+            st.orig_uri = std::ptr::null_mut();
+        }
         if let Some(fmt) = req_fmt(&b.info) {
             if st.in_decoded {
                 let _ = run_proc(fmt.crf_proc_in, b.rpc.cr_input, &mut [], Op::Free);
@@ -186,6 +227,34 @@ impl RpcPriv {
         }
         lock(&self.state).timeout_sec = sec;
         Ok(())
+    }
+
+    /// `crt_req_origin_addr_get`: the address (URI) of the other end as a string the RPC owns:
+    /// a server RPC's sender, a client RPC's target once sent; upstream's "NOINFO" before that
+    /// (no transport handle yet), "NONE" when the address has no textual form, "NOMEM".
+    pub fn origin_addr(&self) -> *mut std::ffi::c_char {
+        const NOINFO: &[u8] = b"NOINFO\0";
+        const NONE: &[u8] = b"NONE\0";
+        const NOMEM: &[u8] = b"NOMEM\0";
+        let mut st = lock(&self.state);
+        if !st.orig_uri.is_null() {
+            return st.orig_uri;
+        }
+        let uri = match (self.srv, st.src_peer, &st.sent_to) {
+            (true, Some(peer), _) => self.ctx.endpoint().peer_uri(peer).ok(),
+            (false, _, Some(u)) => Some(u.clone()),
+            _ => return NOINFO.as_ptr() as *mut std::ffi::c_char,
+        };
+        let Some(c) = uri.and_then(|u| std::ffi::CString::new(u).ok()) else {
+            return NONE.as_ptr() as *mut std::ffi::c_char;
+        };
+        // SAFETY: c is a valid C string; the copy is owned by the RPC (freed in destroy).
+        let dup = unsafe { libc::strdup(c.as_ptr()) };
+        if dup.is_null() {
+            return NOMEM.as_ptr() as *mut std::ffi::c_char;
+        }
+        st.orig_uri = dup;
+        dup
     }
 
     pub fn timeout(&self) -> u32 {
@@ -501,7 +570,9 @@ fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     .map_err(|e| e.der())?;
     drop(ep);
     this.ctx.track(op, this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag);
-    lock(&this.state).op = Some(op);
+    let mut st = lock(&this.state);
+    st.op = Some(op);
+    st.sent_to = Some(uri);
     Ok(())
 }
 
@@ -513,6 +584,16 @@ fn completed(c: Completion) {
     let this = unsafe { &*p };
     this.ctx.untrack(c.op);
     lock(&this.state).op = None;
+    // The reply header's HLC (upstream crt_proc_out_common): a synchronisation error fails
+    // the RPC, unless it is SWIM's, once the output is decoded.
+    let hlc_ok = match c.hlc {
+        Some(h) => {
+            lock(&this.state).hdr_hlc = h;
+            crate::hlc::receive(crate::init::is_service(), h, "reply", this.info.opc, this.rpc.cr_ep.ep_rank)
+                || crate::hlc::opc_is_swim(this.info.opc)
+        }
+        None => true,
+    };
     let rc = match c.result {
         Err(e) => e.der(),
         Ok(_) if this.info.no_reply => 0,
@@ -527,7 +608,7 @@ fn completed(c: Completion) {
             _ => 0,
         },
     };
-    finish(p, rc);
+    finish(p, if hlc_ok { rc } else { crate::hlc::DER_HLC_SYNC });
 }
 
 /// The server side of one incoming request.
@@ -555,6 +636,10 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         co_hdr = Some(h);
         skip += n;
     }
+    // The request header's HLC (upstream crt_hg_unpack_header): a synchronisation error fails
+    // every RPC but SWIM's with -DER_HLC_SYNC, without running its handler.
+    let hlc_ok = crate::hlc::receive(crate::init::is_service(), inc.hlc, "request", inc.opcode, src_rank)
+        || crate::hlc::opc_is_swim(inc.opcode);
     let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: group::self_rank().unwrap_or(CRT_NO_RANK), ep_tag: ctx.idx() };
     let p = RpcPriv::alloc(ctx.clone(), info, true, ep);
     // SAFETY: p was just allocated with one reference, owned here.
@@ -576,6 +661,13 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         st.token = inc.reply;
         st.in_decoded = decoded.is_some();
         st.body = body;
+        st.hdr_hlc = inc.hlc;
+    }
+    if !hlc_ok {
+        let tok = lock(&this.state).token.take();
+        reply_err(tok, crate::hlc::DER_HLC_SYNC);
+        // SAFETY: drops the reference taken at allocation.
+        return unsafe { RpcPriv::decref(p) };
     }
     if let Some(Err(rc)) = decoded {
         let tok = lock(&this.state).token.take();

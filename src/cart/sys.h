@@ -6,3 +6,4 @@
 #include <cart/api.h>
 #include <cart/crt_tree.h>
 #include <cart/crt_swim_internal.h>
+#include <cart/crt_rpc_internal.h>
