@@ -280,6 +280,12 @@ ep_empty(void)
 }
 
 static int
+one_held(void)
+{
+	return nheld == 1;
+}
+
+static int
 two_held(void)
 {
 	return nheld == 2;
@@ -371,6 +377,34 @@ test_quota_rpcs(void **state)
 	}
 	assert_int_equal(qd.rc, 0);
 	assert_true(max_held >= 1);
+
+	/* aborting the rank cancels the waiting requests and the one in flight, and leaves no
+	 * slot taken: the next request goes straight through */
+	memset(&qd, 0, sizeof(qd));
+	nheld = max_held = narrived = 0;
+	assert_int_equal(crt_context_quota_limit_set(ctx, CRT_QUOTA_RPCS, 1), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(send_note(OPC_HOLD, (uint32_t)i, &qd), 0);
+	pump_until(one_held);
+	assert_int_equal(crt_rank_abort(0), 0);
+	{
+		double t0 = now_s();
+
+		while (qd.n < 3) {
+			crt_progress(ctx, 1000);
+			assert_true(now_s() - t0 < 10.0 * SLOW);
+		}
+	}
+	assert_int_equal(qd.rc, -DER_CANCELED);
+	reply_held(); /* the server side still answers; the reply finds nobody */
+	memset(&qd, 0, sizeof(qd));
+	assert_int_equal(send_note(OPC_HOLD, 9, &qd), 0);
+	pump_until(one_held);
+	reply_held();
+	while (qd.n < 1)
+		crt_progress(ctx, 1000);
+	assert_int_equal(qd.rc, 0);
+	assert_int_equal(crt_context_quota_limit_set(ctx, CRT_QUOTA_RPCS, 0), 0);
 }
 
 static int hlc_errors;

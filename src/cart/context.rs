@@ -216,10 +216,12 @@ impl Context {
     pub fn rpc_quota_acquire(&self, rank: u32, rpc: usize) -> bool {
         let limit = self.quota_limit[0].load(Ordering::Relaxed);
         let mut q = lock(&self.rpc_quota);
-        if !q.enabled || limit <= 0 {
+        if !q.enabled {
             return true;
         }
-        if q.current < limit as u32 {
+        // Slots are counted even while the limit is 0 (none): upstream stops counting then, so
+        // requests sent under a limit that is lifted and set again hold slots forever.
+        if limit <= 0 || q.current < limit as u32 {
             q.current += 1;
             return true;
         }
@@ -230,12 +232,11 @@ impl Context {
     /// A request that held a slot completed: the oldest waiting request takes the slot over
     /// (returned: the caller submits it), else the slot is returned.
     pub fn rpc_quota_release(&self) -> Option<usize> {
-        let limit = self.quota_limit[0].load(Ordering::Relaxed);
         let mut q = lock(&self.rpc_quota);
         if let Some((_, next)) = q.waitq.pop_front() {
             return Some(next);
         }
-        if q.enabled && limit > 0 {
+        if q.enabled {
             q.current = q.current.saturating_sub(1);
         }
         None
@@ -278,17 +279,16 @@ impl Context {
     }
 
     /// Removes the waiting requests to `rank` (all for `None`), for abort: those waiting for a
-    /// credit and those waiting for a quota slot.
-    pub fn take_waiting(&self, rank: Option<u32>) -> Vec<usize> {
-        let mut out: Vec<usize> = {
+    /// credit (they hold a quota slot already) and those waiting for a quota slot.
+    pub fn take_waiting(&self, rank: Option<u32>) -> (Vec<usize>, Vec<usize>) {
+        let credit: Vec<usize> = {
             let mut eps = lock(&self.eps);
             eps.iter_mut().filter(|((r, _), _)| rank.map_or(true, |x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
         };
         let mut q = lock(&self.rpc_quota);
         let (gone, keep): (VecDeque<_>, VecDeque<_>) = q.waitq.drain(..).partition(|(r, _)| rank.map_or(true, |x| x == *r));
         q.waitq = keep;
-        out.extend(gone.into_iter().map(|(_, p)| p));
-        out
+        (credit, gone.into_iter().map(|(_, p)| p).collect())
     }
 
     /// Records a request in flight to rank:tag.
@@ -303,10 +303,13 @@ impl Context {
     /// Cancels every request in flight to `rank` (all ranks for `None`); each completes with
     /// -DER_CANCELED from progress. Returns how many were canceled.
     pub fn abort_rank(&self, rank: Option<u32>) -> usize {
-        let waiting = self.take_waiting(rank);
-        let queued = waiting.len();
-        for p in waiting {
-            crate::rpc::cancel_queued(p);
+        let (for_credit, for_quota) = self.take_waiting(rank);
+        let queued = for_credit.len() + for_quota.len();
+        for p in for_credit {
+            crate::rpc::cancel_queued(p, true);
+        }
+        for p in for_quota {
+            crate::rpc::cancel_queued(p, false);
         }
         let ops: Vec<u64> = lock(&self.inflight)
             .iter()

@@ -519,9 +519,19 @@ fn finish(p: *mut RpcPriv, rc: i32) {
     }
 }
 
-/// A request still waiting for a credit when its rank is aborted.
-pub fn cancel_queued(p: usize) {
-    complete(p as *mut RpcPriv, der::DER_CANCELED);
+/// A request still waiting (for a credit: `holds_quota`, it has its quota slot; or for a
+/// quota slot) when its rank is aborted: completed with -DER_CANCELED, and a slot it held goes
+/// to the next request waiting for one.
+pub fn cancel_queued(p: usize, holds_quota: bool) {
+    let p = p as *mut RpcPriv;
+    // SAFETY: a queued request holds the send's reference until complete().
+    let (ctx, opc) = unsafe { ((*p).ctx.clone(), (*p).info.opc) };
+    complete(p, der::DER_CANCELED);
+    if holds_quota && opc != crate::internal::CRT_OPC_URI_LOOKUP {
+        if let Some(next) = ctx.rpc_quota_release() {
+            proceed_credit(next as *mut RpcPriv);
+        }
+    }
 }
 
 const DER_OOG: i32 = -1019;
