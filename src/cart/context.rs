@@ -42,6 +42,18 @@ pub struct Context {
     /// requests waiting for one (upstream's epi_req_num and epi_req_waitq).
     credits: u32,
     eps: Mutex<HashMap<(u32, u32), EpCredits>>,
+    /// CRT_QUOTA_RPCS: requests in flight from this context and those waiting for a slot.
+    rpc_quota: Mutex<RpcQuota>,
+}
+
+/// Upstream's `crt_quotas` for RPCs: enforced only when the process default (`D_QUOTA_RPCS`,
+/// 64 on clients, none on servers) was non-zero when the context was created; a limit of 0 (or
+/// less) means none.
+struct RpcQuota {
+    enabled: bool,
+    current: u32,
+    /// Waiting requests, oldest first: (target rank, the RPC layer's opaque address).
+    waitq: VecDeque<(u32, usize)>,
 }
 
 #[derive(Default)]
@@ -68,7 +80,9 @@ impl Context {
         }
         let idx = s.contexts.iter().take(max).position(Option::is_none).ok_or(DER_AGAIN)?;
         let opts = EndpointOptions { ctx_idx: idx as u32, iface_idx, ..Default::default() };
-        let ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
+        let mut ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
+        // every header carries this process's HLC (servers) or HLCT (clients)
+        ep.set_hlc_source(if s.settings.server { crate::hlc::stamp_service } else { crate::hlc::stamp_client });
         let ctx = Arc::new_cyclic(|me| Context {
             me: me.clone(),
             idx: idx as u32,
@@ -82,6 +96,7 @@ impl Context {
             inflight: Mutex::new(HashMap::new()),
             credits: s.settings.credits,
             eps: Mutex::new(HashMap::new()),
+            rpc_quota: Mutex::new(RpcQuota { enabled: s.settings.rpc_quota > 0, current: 0, waitq: VecDeque::new() }),
         });
         s.contexts[idx] = Some(ctx.clone());
         // crt_swim hook: SWIM starts with its context on servers (upstream crt_context_create)
@@ -196,6 +211,42 @@ impl Context {
         *lock(&self.rpc_task)
     }
 
+    /// Takes a CRT_QUOTA_RPCS slot for request `rpc` to `rank`: true when it may go on now;
+    /// false when it was queued until a request in flight completes.
+    pub fn rpc_quota_acquire(&self, rank: u32, rpc: usize) -> bool {
+        let limit = self.quota_limit[0].load(Ordering::Relaxed);
+        let mut q = lock(&self.rpc_quota);
+        if !q.enabled {
+            return true;
+        }
+        // Slots are counted even while the limit is 0 (none): upstream stops counting then, so
+        // requests sent under a limit that is lifted and set again hold slots forever.
+        if limit <= 0 || q.current < limit as u32 {
+            q.current += 1;
+            return true;
+        }
+        q.waitq.push_back((rank, rpc));
+        false
+    }
+
+    /// A request that held a slot completed: the oldest waiting request takes the slot over
+    /// (returned: the caller submits it), else the slot is returned.
+    pub fn rpc_quota_release(&self) -> Option<usize> {
+        let mut q = lock(&self.rpc_quota);
+        if let Some((_, next)) = q.waitq.pop_front() {
+            return Some(next);
+        }
+        if q.enabled {
+            q.current = q.current.saturating_sub(1);
+        }
+        None
+    }
+
+    /// Requests waiting for a quota slot (diagnostics, tests).
+    pub fn rpc_quota_waiting(&self) -> usize {
+        lock(&self.rpc_quota).waitq.len()
+    }
+
     /// Takes a credit toward rank:tag for request `rpc`: true when it may be sent now; false
     /// when it was queued (at the front for `front`) until a credit comes back.
     pub fn credit_acquire(&self, rank: u32, tag: u32, rpc: usize, front: bool) -> bool {
@@ -227,10 +278,17 @@ impl Context {
         }
     }
 
-    /// Removes the waiting requests to `rank` (all for `None`), for abort.
-    pub fn take_waiting(&self, rank: Option<u32>) -> Vec<usize> {
-        let mut eps = lock(&self.eps);
-        eps.iter_mut().filter(|((r, _), _)| rank.map_or(true, |x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
+    /// Removes the waiting requests to `rank` (all for `None`), for abort: those waiting for a
+    /// credit (they hold a quota slot already) and those waiting for a quota slot.
+    pub fn take_waiting(&self, rank: Option<u32>) -> (Vec<usize>, Vec<usize>) {
+        let credit: Vec<usize> = {
+            let mut eps = lock(&self.eps);
+            eps.iter_mut().filter(|((r, _), _)| rank.map_or(true, |x| x == *r)).flat_map(|(_, e)| e.waitq.drain(..)).collect()
+        };
+        let mut q = lock(&self.rpc_quota);
+        let (gone, keep): (VecDeque<_>, VecDeque<_>) = q.waitq.drain(..).partition(|(r, _)| rank.map_or(true, |x| x == *r));
+        q.waitq = keep;
+        (credit, gone.into_iter().map(|(_, p)| p).collect())
     }
 
     /// Records a request in flight to rank:tag.
@@ -245,10 +303,13 @@ impl Context {
     /// Cancels every request in flight to `rank` (all ranks for `None`); each completes with
     /// -DER_CANCELED from progress. Returns how many were canceled.
     pub fn abort_rank(&self, rank: Option<u32>) -> usize {
-        let waiting = self.take_waiting(rank);
-        let queued = waiting.len();
-        for p in waiting {
-            crate::rpc::cancel_queued(p);
+        let (for_credit, for_quota) = self.take_waiting(rank);
+        let queued = for_credit.len() + for_quota.len();
+        for p in for_credit {
+            crate::rpc::cancel_queued(p, true);
+        }
+        for p in for_quota {
+            crate::rpc::cancel_queued(p, false);
         }
         let ops: Vec<u64> = lock(&self.inflight)
             .iter()
@@ -274,21 +335,43 @@ impl Context {
     /// `crt_progress`: makes progress for up to `timeout_us` microseconds (0: just poll;
     /// negative: until something happens). Ok when something was done, -DER_TIMEDOUT when
     /// the time ran out first.
+    ///
+    /// As upstream: what already arrived is read first (a poll with no wait), then the progress
+    /// callback (SWIM's) runs and may shorten the timeout, then the network is waited on for what
+    /// is left. The wait is skipped when the first poll delivered something, so completions
+    /// that are already in never wait behind the callback's timeout.
     pub fn progress(&self, timeout_us: i64) -> Result<(), i32> {
+        let first = self.progress_step(Some(Duration::ZERO))?;
         let timeout_us = match lock(&self.progress_hook).as_mut() {
             Some(h) => h(timeout_us),
             None => timeout_us,
         };
+        let n = if first > 0 || timeout_us == 0 {
+            first
+        } else if timeout_us < 0 {
+            self.progress_step(None)?
+        } else {
+            self.progress_step(Some(Duration::from_micros(timeout_us as u64)))?
+        };
+        if n > 0 {
+            Ok(())
+        } else {
+            Err(der::DER_TIMEDOUT)
+        }
+    }
+
+    /// One round of transport progress (`None`: until something happens) and the dispatch of
+    /// what it delivered. Returns the number of deliveries.
+    fn progress_step(&self, timeout: Option<Duration>) -> Result<usize, i32> {
         let mut ep = lock(&self.ep);
-        let n = if timeout_us < 0 {
-            loop {
+        let n = match timeout {
+            None => loop {
                 let n = ep.progress(Duration::from_secs(1)).map_err(|e| e.der())?;
                 if n > 0 {
                     break n;
                 }
-            }
-        } else {
-            ep.progress(Duration::from_micros(timeout_us as u64)).map_err(|e| e.der())?
+            },
+            Some(t) => ep.progress(t).map_err(|e| e.der())?,
         };
         let mut events = Vec::new();
         while let Some(ev) = ep.next_event() {
@@ -301,11 +384,7 @@ impl Context {
                 crate::rpc::dispatch(&me, ev);
             }
         }
-        if n > 0 {
-            Ok(())
-        } else {
-            Err(der::DER_TIMEDOUT)
-        }
+        Ok(n)
     }
 
     /// `crt_progress_cond`: progress until `cond` returns > 0 (Ok), < 0 (that error), or the

@@ -615,6 +615,10 @@ unsafe extern "C" fn srv_cb(rpc: *mut crt_rpc_t) {
     }
 }
 
+/// Protocol steps one progress call runs at most (select, ping, indirect pings...); more
+/// due work makes the caller's network wait 0, so it comes back at once.
+const MAX_STEPS_PER_PROGRESS: u32 = 16;
+
 /// SWIM's share of `crt_progress` on its context (upstream `crt_swim_progress_cb`).
 fn progress(timeout_us: i64) -> i64 {
     let Some(g) = glue() else { return timeout_us };
@@ -623,8 +627,23 @@ fn progress(timeout_us: i64) -> i64 {
     if self_id == ID_INVALID {
         return timeout_us;
     }
-    let rc = swim.progress(timeout_us.max(0));
-    let mut t = timeout_us;
+    // Run the protocol steps due now, without waiting. swim.progress(timeout) would busy-wait
+    // for SWIM's next event whenever it is under 100 ms away, up to the caller's whole timeout
+    // (1 s steps in crt_progress_cond) and without driving the network, so the replies that end
+    // SWIM's waits, and every other RPC's, were not read until it gave up. The caller's timeout
+    // is spent in the network wait instead, bounded below by SWIM's next event.
+    let mut rc;
+    let mut steps = 0;
+    let mut due;
+    loop {
+        rc = swim.progress(0);
+        steps += 1;
+        due = swim.snapshot().next_event <= swim::monotonic_ms();
+        if !due || steps >= MAX_STEPS_PER_PROGRESS || (rc != der::TIMEDOUT && rc != der::CANCELED) {
+            break;
+        }
+    }
+    let mut t = if due { 0 } else { timeout_us };
     if rc == der::TIMEDOUT || rc == der::CANCELED {
         let ops = swim.ops();
         let now = swim::monotonic_ms();
@@ -641,7 +660,8 @@ fn progress(timeout_us: i64) -> i64 {
         let next = swim.snapshot().next_event;
         if now < next {
             let d = ((next - now) * 1000) as i64;
-            t = if t <= 0 { d } else { t.min(d) };
+            // a poll (0) stays a poll; "until something happens" (< 0) waits for SWIM's event
+            t = if t < 0 { d } else { t.min(d) };
         }
     }
     t

@@ -23,6 +23,7 @@ use std::time::Duration;
 const HDR: usize = 8;
 pub const DER_UNREG: i32 = crate::init::DER_UNREG;
 pub const DER_ALREADY: i32 = -1008;
+const DER_NOREPLY: i32 = -(crate::sys::DER_NOREPLY as i32);
 
 struct RpcState {
     /// 0: the context's timeout.
@@ -41,6 +42,13 @@ struct RpcState {
     body: Vec<u8>,
     in_decoded: bool,
     out_decoded: bool,
+    /// The HLC timestamp of the header received for this RPC: the request's (server side) or
+    /// the reply's (client side); 0 until one came.
+    hdr_hlc: u64,
+    /// Where a client RPC was sent (its target's URI), for crt_req_origin_addr_get.
+    sent_to: Option<String>,
+    /// crt_req_origin_addr_get's string (libc heap, freed with the RPC).
+    orig_uri: *mut std::ffi::c_char,
 }
 
 #[repr(C)]
@@ -126,6 +134,9 @@ impl RpcPriv {
                 body: Vec::new(),
                 in_decoded: false,
                 out_decoded: false,
+                hdr_hlc: 0,
+                sent_to: None,
+                orig_uri: std::ptr::null_mut(),
             }),
         }))
     }
@@ -147,6 +158,14 @@ impl RpcPriv {
         lock(&self.state).src_peer
     }
 
+    /// The sender's HLC timestamp from the header received for this RPC: the request's on the
+    /// server side, the reply's on the client side (0 before one arrived). Upstream's
+    /// `crp_req_hdr.cch_hlc` / `crp_reply_hdr.cch_hlc`, which SWIM uses for message delays.
+    #[allow(dead_code)] // SWIM's delay sampling (crt_swim.rs) is its first user
+    pub(crate) fn hdr_hlc(&self) -> u64 {
+        lock(&self.state).hdr_hlc
+    }
+
     pub fn addref(&self) {
         self.refs.fetch_add(1, Ordering::AcqRel);
     }
@@ -161,10 +180,32 @@ impl RpcPriv {
         if this.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
+        // SAFETY: the last reference is the caller's, handed over.
+        unsafe { RpcPriv::destroy(p) };
+    }
+
+    /// Frees an RPC whose last reference went (upstream `crt_req_destroy`): a server RPC whose
+    /// handler never replied answers -DER_NOREPLY first; then the FREE pass over decoded
+    /// bodies.
+    ///
+    /// # Safety
+    /// `p` came from [`create`] or the server dispatch, and nobody holds a reference any more.
+    pub unsafe fn destroy(p: *mut RpcPriv) {
+        // SAFETY: p is live until freed below.
+        let this = unsafe { &*p };
+        let pending = lock(&this.state).token.take();
+        if let Some(tok) = pending {
+            let _ = this.ctx.endpoint().respond_error(tok, DER_NOREPLY);
+        }
         crate::corpc::forget(p as usize);
-        // SAFETY: last reference: nobody else can reach p; it came from Box::into_raw.
+        // SAFETY: no reference left: nobody else can reach p; it came from Box::into_raw.
         let mut b = unsafe { Box::from_raw(p) };
         let st = b.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if !st.orig_uri.is_null() {
+            // SAFETY: made by libc::strdup in origin_addr(), freed once here.
+            unsafe { libc::free(st.orig_uri as *mut c_void) };
+            st.orig_uri = std::ptr::null_mut();
+        }
         if let Some(fmt) = req_fmt(&b.info) {
             if st.in_decoded {
                 let _ = run_proc(fmt.crf_proc_in, b.rpc.cr_input, &mut [], Op::Free);
@@ -186,6 +227,34 @@ impl RpcPriv {
         }
         lock(&self.state).timeout_sec = sec;
         Ok(())
+    }
+
+    /// `crt_req_origin_addr_get`: the address (URI) of the other end as a string the RPC owns:
+    /// a server RPC's sender, a client RPC's target once sent; upstream's "NOINFO" before that
+    /// (no transport handle yet), "NONE" when the address has no textual form, "NOMEM".
+    pub fn origin_addr(&self) -> *mut std::ffi::c_char {
+        const NOINFO: &[u8] = b"NOINFO\0";
+        const NONE: &[u8] = b"NONE\0";
+        const NOMEM: &[u8] = b"NOMEM\0";
+        let mut st = lock(&self.state);
+        if !st.orig_uri.is_null() {
+            return st.orig_uri;
+        }
+        let uri = match (self.srv, st.src_peer, &st.sent_to) {
+            (true, Some(peer), _) => self.ctx.endpoint().peer_uri(peer).ok(),
+            (false, _, Some(u)) => Some(u.clone()),
+            _ => return NOINFO.as_ptr() as *mut std::ffi::c_char,
+        };
+        let Some(c) = uri.and_then(|u| std::ffi::CString::new(u).ok()) else {
+            return NONE.as_ptr() as *mut std::ffi::c_char;
+        };
+        // SAFETY: c is a valid C string; the copy is owned by the RPC (freed in destroy).
+        let dup = unsafe { libc::strdup(c.as_ptr()) };
+        if dup.is_null() {
+            return NOMEM.as_ptr() as *mut std::ffi::c_char;
+        }
+        st.orig_uri = dup;
+        dup
     }
 
     pub fn timeout(&self) -> u32 {
@@ -325,8 +394,21 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
     0
 }
 
-/// Takes a credit and sends, or queues.
+/// Takes a CRT_QUOTA_RPCS slot, then a credit, and sends; or queues (upstream
+/// crt_context_req_track). URI lookups bypass both, as upstream's.
 fn proceed(p: *mut RpcPriv) {
+    // SAFETY: p holds the send's reference.
+    let this = unsafe { &*p };
+    if this.info.opc != crate::internal::CRT_OPC_URI_LOOKUP
+        && !this.ctx.rpc_quota_acquire(this.rpc.cr_ep.ep_rank, p as usize)
+    {
+        return; // queued: submitted when a request in flight completes
+    }
+    proceed_credit(p);
+}
+
+/// Takes a credit and sends, or queues.
+fn proceed_credit(p: *mut RpcPriv) {
     // SAFETY: p holds the send's reference.
     let this = unsafe { &*p };
     if !this.ctx.credit_acquire(this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag, p as usize, this.info.queue_front) {
@@ -425,16 +507,31 @@ fn launch(p: *mut RpcPriv) {
 /// Completes a sent (or failed-to-send) RPC, returns its credit and launches the next waiter.
 fn finish(p: *mut RpcPriv, rc: i32) {
     // SAFETY: p holds the send's reference until complete().
-    let (ctx, rank, tag) = unsafe { ((*p).ctx.clone(), (*p).rpc.cr_ep.ep_rank, (*p).rpc.cr_ep.ep_tag) };
+    let (ctx, rank, tag, opc) = unsafe { ((*p).ctx.clone(), (*p).rpc.cr_ep.ep_rank, (*p).rpc.cr_ep.ep_tag, (*p).info.opc) };
     complete(p, rc);
+    // its quota slot goes to the oldest waiting request (upstream crt_context_req_untrack)
+    let quota_next = if opc != crate::internal::CRT_OPC_URI_LOOKUP { ctx.rpc_quota_release() } else { None };
     if let Some(next) = ctx.credit_release(rank, tag) {
         launch(next as *mut RpcPriv);
     }
+    if let Some(next) = quota_next {
+        proceed_credit(next as *mut RpcPriv);
+    }
 }
 
-/// A request still waiting for a credit when its rank is aborted.
-pub fn cancel_queued(p: usize) {
-    complete(p as *mut RpcPriv, der::DER_CANCELED);
+/// A request still waiting (for a credit: `holds_quota`, it has its quota slot; or for a
+/// quota slot) when its rank is aborted: completed with -DER_CANCELED, and a slot it held goes
+/// to the next request waiting for one.
+pub fn cancel_queued(p: usize, holds_quota: bool) {
+    let p = p as *mut RpcPriv;
+    // SAFETY: a queued request holds the send's reference until complete().
+    let (ctx, opc) = unsafe { ((*p).ctx.clone(), (*p).info.opc) };
+    complete(p, der::DER_CANCELED);
+    if holds_quota && opc != crate::internal::CRT_OPC_URI_LOOKUP {
+        if let Some(next) = ctx.rpc_quota_release() {
+            proceed_credit(next as *mut RpcPriv);
+        }
+    }
 }
 
 const DER_OOG: i32 = -1019;
@@ -483,7 +580,9 @@ fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     .map_err(|e| e.der())?;
     drop(ep);
     this.ctx.track(op, this.rpc.cr_ep.ep_rank, this.rpc.cr_ep.ep_tag);
-    lock(&this.state).op = Some(op);
+    let mut st = lock(&this.state);
+    st.op = Some(op);
+    st.sent_to = Some(uri);
     Ok(())
 }
 
@@ -495,6 +594,16 @@ fn completed(c: Completion) {
     let this = unsafe { &*p };
     this.ctx.untrack(c.op);
     lock(&this.state).op = None;
+    // The reply header's HLC (upstream crt_proc_out_common): a synchronisation error fails
+    // the RPC, unless it is SWIM's, once the output is decoded.
+    let hlc_ok = match c.hlc {
+        Some(h) => {
+            lock(&this.state).hdr_hlc = h;
+            crate::hlc::receive(crate::init::is_service(), h, "reply", this.info.opc, this.rpc.cr_ep.ep_rank)
+                || crate::hlc::opc_is_swim(this.info.opc)
+        }
+        None => true,
+    };
     let rc = match c.result {
         Err(e) => e.der(),
         Ok(_) if this.info.no_reply => 0,
@@ -509,7 +618,7 @@ fn completed(c: Completion) {
             _ => 0,
         },
     };
-    finish(p, rc);
+    finish(p, if hlc_ok { rc } else { crate::hlc::DER_HLC_SYNC });
 }
 
 /// The server side of one incoming request.
@@ -537,6 +646,10 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         co_hdr = Some(h);
         skip += n;
     }
+    // The request header's HLC (upstream crt_hg_unpack_header): a synchronisation error fails
+    // every RPC but SWIM's with -DER_HLC_SYNC, without running its handler.
+    let hlc_ok = crate::hlc::receive(crate::init::is_service(), inc.hlc, "request", inc.opcode, src_rank)
+        || crate::hlc::opc_is_swim(inc.opcode);
     let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: group::self_rank().unwrap_or(CRT_NO_RANK), ep_tag: ctx.idx() };
     let p = RpcPriv::alloc(ctx.clone(), info, true, ep);
     // SAFETY: p was just allocated with one reference, owned here.
@@ -558,6 +671,13 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         st.token = inc.reply;
         st.in_decoded = decoded.is_some();
         st.body = body;
+        st.hdr_hlc = inc.hlc;
+    }
+    if !hlc_ok {
+        let tok = lock(&this.state).token.take();
+        reply_err(tok, crate::hlc::DER_HLC_SYNC);
+        // SAFETY: drops the reference taken at allocation.
+        return unsafe { RpcPriv::decref(p) };
     }
     if let Some(Err(rc)) = decoded {
         let tok = lock(&this.state).token.take();

@@ -13,3 +13,4 @@
 #include <cart/crt_tools_internal.h>
 #include <cart/crt_internal_types.h>
 #include <cart/crt_iv_internal.h>
+#include <cart/crt_rpc_internal.h>

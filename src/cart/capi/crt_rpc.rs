@@ -211,3 +211,37 @@ pub unsafe extern "C" fn crt_req_get_proto_ver(req: *mut crt_rpc_t) -> c_int {
     let opc = unsafe { (*req).cr_opc };
     ((opc & crate::register::CRT_PROTO_VER_MASK) >> 16) as c_int
 }
+
+/// # Safety
+/// `rpc` is NULL or a live RPC of this library.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_origin_addr_get(rpc: *mut crt_rpc_t) -> *mut std::ffi::c_char {
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(rpc) } {
+        Some(r) => r.origin_addr(),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// Upstream's internal `crt_req_destroy(struct crt_rpc_priv *)`, exported by libcart: frees
+/// an RPC whose reference count dropped to zero (a server RPC left unanswered by its handler
+/// answers -DER_NOREPLY first). The private RPC starts with its `crt_rpc_t` in upstream's
+/// layout as in this one, so the pointer is the RPC's.
+///
+/// # Safety
+/// `rpc_priv` is NULL or an RPC of this library that nobody references any more.
+#[no_mangle]
+pub unsafe extern "C" fn crt_req_destroy(rpc_priv: *mut crate::sys::crt_rpc_priv) {
+    if !rpc_priv.is_null() {
+        // SAFETY: the caller's contract; crt_rpc_t (and so RpcPriv) is at offset 0.
+        unsafe { RpcPriv::destroy(rpc_priv as *mut RpcPriv) };
+    }
+}
+
+/// # Safety
+/// `event_handler` is NULL or a function valid until replaced; `arg` is passed back as is.
+#[no_mangle]
+pub unsafe extern "C" fn crt_register_hlc_error_cb(event_handler: crate::sys::crt_hlc_error_cb, arg: *mut c_void) -> c_int {
+    crate::hlc::register_error_cb(event_handler, arg);
+    0
+}

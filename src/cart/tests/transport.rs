@@ -430,3 +430,69 @@ fn drop_with_operations_in_flight() {
     }
     drop(srv);
 }
+
+/// A peer process that dies (SIGKILL, with a request of ours pending and one sent after its
+/// death) delays nothing else: each request to a live peer completes within one short wait of
+/// a 1 s progress call, and an idle progress afterwards blocks without spinning (the wait fd is
+/// not left readable by the dead connection).
+#[test]
+fn peer_death_delays_no_one() {
+    let live = ThreadServer::start(Provider::OfiTcp);
+    let mut ep = open(Provider::OfiTcp);
+    let pl = ep.lookup(&live.uri).unwrap();
+    assert_eq!(call(&mut ep, pl, OPC_ECHO, b"a".to_vec(), T).unwrap(), b"a");
+    let mut worst = Duration::ZERO;
+    for round in 0..3 {
+        let dying = ProcServer::start(PEER, "ofi+tcp", &[]);
+        let pd = ep.lookup(&dying.uri).unwrap();
+        assert_eq!(call(&mut ep, pd, OPC_ECHO, b"d".to_vec(), T).unwrap(), b"d");
+        let pending = ep.send_request(pd, OPC_SILENT, Vec::new(), Some(Duration::from_secs(2)), 7u64).unwrap();
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(dying.child_id() as i32, libc::SIGKILL) }, 0);
+        std::thread::sleep(Duration::from_millis(50));
+        let after = ep.send_request(pd, OPC_ECHO, vec![round], Some(Duration::from_secs(2)), 8u64).unwrap();
+        let mut dead_done = 0;
+        for k in 0..20u8 {
+            let op = ep.send_request(pl, OPC_ECHO, vec![k], Some(T), 1u64).unwrap();
+            let t0 = Instant::now();
+            let mut got = None;
+            while got.is_none() {
+                ep.progress(Duration::from_secs(1)).unwrap();
+                while let Some(ev) = ep.next_event() {
+                    if let Event::Completed(c) = ev {
+                        if c.op == op {
+                            got = Some(c.result);
+                        } else if c.op == pending || c.op == after {
+                            assert!(c.result.is_err());
+                            dead_done += 1;
+                        }
+                    }
+                }
+            }
+            worst = worst.max(t0.elapsed());
+            assert_eq!(got.unwrap().unwrap(), vec![k]);
+        }
+        // the requests to the dead peer fail (unreachable, canceled or timed out), in time
+        let t0 = Instant::now();
+        while dead_done < 2 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "requests to the dead peer never ended");
+            ep.progress(Duration::from_millis(100)).unwrap();
+            while let Some(ev) = ep.next_event() {
+                if let Event::Completed(c) = ev {
+                    if c.op == pending || c.op == after {
+                        assert!(c.result.is_err());
+                        dead_done += 1;
+                    }
+                }
+            }
+        }
+        drop(dying);
+    }
+    assert!(worst < Duration::from_millis(100), "a request to a live peer took {worst:?}");
+    let t0 = Instant::now();
+    let cpu0 = cpu_time();
+    let _ = ep.progress(Duration::from_millis(300)).unwrap();
+    let cpu = cpu_time() - cpu0;
+    assert!(cpu < Duration::from_millis(100), "idle progress after a peer died spun: {cpu:?} CPU in {:?}", t0.elapsed());
+    live.stop(&mut ep);
+}

@@ -114,6 +114,8 @@ impl ReplyToken {
 pub struct Incoming {
     pub peer: Peer,
     pub opcode: u32,
+    /// The sender's HLC timestamp from the message header.
+    pub hlc: u64,
     pub body: Vec<u8>,
     /// `None` for one-way messages.
     pub reply: Option<ReplyToken>,
@@ -125,6 +127,9 @@ pub struct Completion {
     pub op: OpId,
     pub user: u64,
     pub result: Result<Vec<u8>>,
+    /// Requests: the responder's HLC timestamp, when a response (body or error status) came
+    /// back; `None` for failures without one and for other operations.
+    pub hlc: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -182,8 +187,8 @@ enum Logical {
 }
 
 enum RndvDst {
-    Request { opcode: u32, id: u64, reply_max: u32, oneway: bool },
-    Response { op: u64 },
+    Request { opcode: u32, id: u64, reply_max: u32, oneway: bool, hlc: u64 },
+    Response { op: u64, hlc: u64 },
 }
 
 struct RndvIn {
@@ -225,6 +230,8 @@ pub struct Endpoint {
     delivered: usize,
     /// Responses and acknowledgements posted and not completed.
     quiet_sends: usize,
+    /// What stamps every message's header (the owner's HLC).
+    hlc_source: fn() -> u64,
     // Last: dropped after the maps (Net's Drop closes the libfabric endpoint before freeing
     // the posted operations; Regions keep their domain open until their MRs are closed).
     net: Net<Lf>,
@@ -290,12 +297,18 @@ impl Endpoint {
             next_id: 1,
             delivered: 0,
             quiet_sends: 0,
+            hlc_source: || 0,
             net,
         };
         for _ in 0..opts.recv_depth.max(1) {
             ep.post_recv(TAG_UNEXPECTED, vec![0u8; ep.eager], Lf::Pool)?;
         }
         Ok(ep)
+    }
+
+    /// Sets what stamps the HLC field of every message header from now on (default: 0).
+    pub fn set_hlc_source(&mut self, f: fn() -> u64) {
+        self.hlc_source = f;
     }
 
     /// This endpoint's URI (upstream's self URI of the context).
@@ -429,6 +442,7 @@ impl Endpoint {
             id,
             body_len: body.len() as u64,
             reply_max: self.eager as u32,
+            hlc: (self.hlc_source)(),
         };
         if HEADER_LEN + addr_len + body.len() <= limit {
             let mut msg = Vec::with_capacity(HEADER_LEN + addr_len + body.len());
@@ -869,6 +883,11 @@ impl Endpoint {
 
     /// Ends a logical operation (if still open) and reports it.
     fn finish(&mut self, id: u64, result: Result<Vec<u8>>) {
+        self.finish_hlc(id, result, None)
+    }
+
+    /// [`Endpoint::finish`] for a request whose response carried the responder's HLC.
+    fn finish_hlc(&mut self, id: u64, result: Result<Vec<u8>>, hlc: Option<u64>) {
         let Some(op) = self.ops.remove(&id) else { return };
         let notify = match op {
             Logical::Req { notify, resp_key, rndv, .. } => {
@@ -890,7 +909,7 @@ impl Endpoint {
             }
             Logical::Xfer { notify, .. } => notify,
         };
-        self.deliver(notify, Completion { op: OpId(id), user: 0, result });
+        self.deliver(notify, Completion { op: OpId(id), user: 0, result, hlc });
     }
 
     fn handle(&mut self, d: Done<Lf>) {
@@ -968,14 +987,14 @@ impl Endpoint {
                 let oneway = h.kind == Kind::OneWay;
                 if h.flags & FLAG_RNDV != 0 {
                     let Ok(desc) = RndvDesc::decode(rest) else { return };
-                    let dst = RndvDst::Request { opcode: h.opcode, id: h.id, reply_max: h.reply_max, oneway };
+                    let dst = RndvDst::Request { opcode: h.opcode, id: h.id, reply_max: h.reply_max, oneway, hlc: h.hlc };
                     self.start_rndv_in(peer, desc, dst);
                 } else {
                     let n = h.body_len as usize;
                     if rest.len() < n {
                         return;
                     }
-                    self.deliver_request(peer, h.opcode, h.id, h.reply_max, oneway, rest[..n].to_vec());
+                    self.deliver_request(peer, h.opcode, h.id, h.reply_max, oneway, h.hlc, rest[..n].to_vec());
                 }
             }
             Kind::RndvDone => {
@@ -985,10 +1004,11 @@ impl Endpoint {
         }
     }
 
-    fn deliver_request(&mut self, peer: Peer, opcode: u32, id: u64, reply_max: u32, oneway: bool, body: Vec<u8>) {
+    #[allow(clippy::too_many_arguments)]
+    fn deliver_request(&mut self, peer: Peer, opcode: u32, id: u64, reply_max: u32, oneway: bool, hlc: u64, body: Vec<u8>) {
         let reply = (!oneway).then_some(ReplyToken { peer, id, reply_max });
         self.delivered += 1;
-        self.events.push_back(Event::Request(Incoming { peer, opcode, body, reply }));
+        self.events.push_back(Event::Request(Incoming { peer, opcode, hlc, body, reply }));
     }
 
     fn on_response(&mut self, id: u64, msg: &[u8]) {
@@ -999,26 +1019,27 @@ impl Endpoint {
             Ok(_) => return self.finish(id, Err(Error::Protocol("unexpected response header".into()))),
             Err(e) => return self.finish(id, Err(e)),
         };
+        let hlc = Some(h.hlc);
         if h.flags & FLAG_ERROR != 0 {
             let st = if h.status < 0 { h.status } else { der::DER_HG };
-            return self.finish(id, Err(Error::Remote(st)));
+            return self.finish_hlc(id, Err(Error::Remote(st)), hlc);
         }
         let rest = &msg[HEADER_LEN..];
         if h.flags & FLAG_RNDV != 0 {
             match RndvDesc::decode(rest) {
-                Ok(desc) => self.start_rndv_in(peer, desc, RndvDst::Response { op: id }),
+                Ok(desc) => self.start_rndv_in(peer, desc, RndvDst::Response { op: id, hlc: h.hlc }),
                 Err(e) => self.finish(id, Err(e)),
             }
         } else if rest.len() < h.body_len as usize {
             self.finish(id, Err(Error::Protocol("short response".into())));
         } else {
-            self.finish(id, Ok(rest[..h.body_len as usize].to_vec()));
+            self.finish_hlc(id, Ok(rest[..h.body_len as usize].to_vec()), hlc);
         }
     }
 
     fn start_rndv_in(&mut self, peer: Peer, desc: RndvDesc, dst: RndvDst) {
         let fail = |ep: &mut Endpoint, dst: RndvDst, e: Error| match dst {
-            RndvDst::Response { op } => ep.finish(op, Err(e)),
+            RndvDst::Response { op, .. } => ep.finish(op, Err(e)),
             RndvDst::Request { id, oneway: false, reply_max, .. } => {
                 let _ = ep.respond_error(ReplyToken { peer, id, reply_max }, e.der());
             }
@@ -1057,7 +1078,8 @@ impl Endpoint {
         // Tell the sender it can release its copy.
         if let Ok(dest) = self.fi_addr(peer) {
             let mut msg = Vec::with_capacity(HEADER_LEN);
-            Header { kind: Kind::RndvDone, flags: 0, addr_len: 0, opcode: 0, status: 0, id: ent.src_id, body_len: 0, reply_max: 0 }
+            let hlc = (self.hlc_source)();
+            Header { kind: Kind::RndvDone, flags: 0, addr_len: 0, opcode: 0, status: 0, id: ent.src_id, body_len: 0, reply_max: 0, hlc }
                 .encode(&mut msg);
             let _ = self.post_send(dest, TAG_UNEXPECTED, msg, Lf::Send(SendOwner::Quiet));
         }
@@ -1069,9 +1091,10 @@ impl Endpoint {
                 .unwrap_or_default()),
         };
         match (ent.dst, body) {
-            (RndvDst::Response { op }, b) => self.finish(op, b),
-            (RndvDst::Request { opcode, id, reply_max, oneway }, Ok(b)) => {
-                self.deliver_request(peer, opcode, id, reply_max, oneway, b)
+            (RndvDst::Response { op, hlc }, b @ Ok(_)) => self.finish_hlc(op, b, Some(hlc)),
+            (RndvDst::Response { op, .. }, b) => self.finish(op, b),
+            (RndvDst::Request { opcode, id, reply_max, oneway, hlc }, Ok(b)) => {
+                self.deliver_request(peer, opcode, id, reply_max, oneway, hlc, b)
             }
             (RndvDst::Request { id, reply_max, oneway: false, .. }, Err(e)) => {
                 let _ = self.respond_error(ReplyToken { peer, id, reply_max }, e.der());

@@ -1,7 +1,7 @@
 //! This transport's wire format ("oxidaos native", version 1); docs/cart-wire.md describes it.
 //! All integers are little-endian.
 //!
-//! Every message is one libfabric tagged message: a 40-byte [`Header`], then (requests and
+//! Every message is one libfabric tagged message: a 48-byte [`Header`], then (requests and
 //! one-way messages only) the origin's raw address, then either the body (eager) or a
 //! [`RndvDesc`] naming the body in the sender's registered memory (rendezvous: the receiver
 //! pulls it with an RMA read and acknowledges with `RNDV_DONE`).
@@ -9,8 +9,9 @@ use super::ofi::RemoteSeg;
 use super::{Error, Result};
 
 pub const MAGIC: u16 = 0xCA27;
-pub const VERSION: u8 = 1;
-pub const HEADER_LEN: usize = 40;
+/// 2: the header carries the sender's HLC timestamp (bytes 40..48).
+pub const VERSION: u8 = 2;
+pub const HEADER_LEN: usize = 48;
 
 /// Tag of every unexpected message (requests, one-way messages, RNDV_DONE).
 pub const TAG_UNEXPECTED: u64 = 1 << 62;
@@ -51,6 +52,9 @@ pub struct Header {
     pub body_len: u64,
     /// Requests: the largest response message the origin receives eagerly.
     pub reply_max: u32,
+    /// The sender's hybrid logical clock when it built the message (upstream's `cch_hlc`):
+    /// `d_hlc_get()` on servers, `d_hlct_get()` on clients; 0 when it has none.
+    pub hlc: u64,
 }
 
 impl Header {
@@ -66,6 +70,7 @@ impl Header {
         out.extend_from_slice(&self.body_len.to_le_bytes());
         out.extend_from_slice(&self.reply_max.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.hlc.to_le_bytes());
     }
 
     pub fn decode(b: &[u8]) -> Result<Header> {
@@ -97,6 +102,7 @@ impl Header {
             id: u64_at(16),
             body_len: u64_at(24),
             reply_max: u32_at(32),
+            hlc: u64_at(40),
         })
     }
 }
@@ -246,13 +252,15 @@ mod tests {
             id: 0x1234_5678_9abc,
             body_len: 4 << 20,
             reply_max: 65536,
+            hlc: 0x1234_5678_9abc_def0,
         };
         let mut v = Vec::new();
         h.encode(&mut v);
         assert_eq!(v.len(), HEADER_LEN);
-        assert_eq!(&v[0..4], &[0x27, 0xCA, 1, 1]);
+        assert_eq!(&v[0..4], &[0x27, 0xCA, 2, 1]);
+        assert_eq!(&v[40..48], &0x1234_5678_9abc_def0u64.to_le_bytes());
         assert_eq!(Header::decode(&v).unwrap(), h);
-        assert!(Header::decode(&v[..39]).is_err());
+        assert!(Header::decode(&v[..47]).is_err());
         let mut bad = v.clone();
         bad[0] = 0;
         assert!(matches!(Header::decode(&bad), Err(Error::Protocol(_))));

@@ -255,6 +255,11 @@ impl ProcServer {
         ProcServer { uri, child }
     }
 
+    /// The child's process id (to kill it: a peer that dies).
+    pub fn child_id(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stop(mut self, ep: &mut Endpoint) {
         let peer = ep.lookup(&self.uri).unwrap();
         call(ep, peer, OPC_SHUTDOWN, Vec::new(), Duration::from_secs(10)).unwrap();
