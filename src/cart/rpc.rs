@@ -426,7 +426,7 @@ fn group_of(this: &RpcPriv) -> Option<String> {
     // SAFETY: a non-NULL ep_grp is a group handle of this library.
     let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) }?;
     let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
-    (name != primary).then_some(name)
+    (name != primary || (!crate::init::is_service() && group::is_attached(&name))).then_some(name)
 }
 
 /// Which rank to ask for an unknown rank's address: the lowest other rank of the group whose
@@ -546,7 +546,7 @@ fn target_uri(this: &RpcPriv) -> Result<String, i32> {
         let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
         if let Some(n) = name {
             let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
-            if n != primary {
+            if n != primary || (!crate::init::is_service() && group::is_attached(&n)) {
                 return group::attached_uri(&n, ep.ep_rank, ep.ep_tag);
             }
         }
