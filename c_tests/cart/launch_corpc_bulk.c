@@ -11,6 +11,11 @@
  *    received intact, and plain RPCs answered that way reply normally.
  * Rank 0's cmocka result is its exit status; the others exit 0 after the shutdown RPC.
  *
+ * With the argument "destroy": rank 0 sends one collective down a k-nomial tree and every
+ * node, as upstream's test_corpc_prefwd does, stops and force-destroys its context as soon as
+ * its handler has replied; every rank must still have run the handler (a forwarding node's
+ * requests to its children must leave before the destroy aborts them), else it times out.
+ *
  * SPDX-License-Identifier: BSD-2-Clause-Patent
  */
 #include <stdarg.h>
@@ -50,6 +55,7 @@ static crt_group_t  *sec_grp;
 static d_rank_t      my_rank;
 static int           nranks;
 static volatile int  stop;
+static volatile int  handled;
 static const char    text[] = "the same words at every level of the tree";
 
 static uint8_t
@@ -142,6 +148,12 @@ check_hdlr(crt_rpc_t *rpc)
 			free(p);
 			crt_req_decref(rpc);
 		}
+	} else if (in->c_mode == 4) {
+		/* "destroy": reply, then this node stops at once */
+		report(rpc, 1);
+		crt_reply_send(rpc);
+		handled = 1;
+		stop    = 1;
 	} else {
 		/* the text as forwarded; the message goes once this node has replied */
 		report(rpc, in->c_text.iov_len == sizeof(text) &&
@@ -182,6 +194,8 @@ stop_hdlr(crt_rpc_t *rpc)
 	crt_reply_send(rpc);
 	stop = 1;
 }
+
+
 
 static struct crt_corpc_ops                check_ops = {.co_aggregate = check_aggregate};
 static struct crt_proto_rpc_format prf[]     = {
@@ -387,8 +401,39 @@ stop_all(void)
 	}
 }
 
+/* "destroy": one collective, every node gone right after its handler */
+static int
+run_destroy(void)
+{
+	crt_rpc_t       *rpc;
+	struct check_in *in;
+	d_rank_t         who;
+	int              r, tries;
+
+	alarm(40);
+	if (my_rank == 0) {
+		for (r = 1; r < nranks; r++)
+			for (tries = 0; ping(NULL, (d_rank_t)r, 0, &who) != 0; tries++)
+				if (tries > 30)
+					return 30;
+		if (crt_corpc_req_create(ctx, NULL, NULL, OPC_CHECK, NULL, NULL, 0,
+					 crt_tree_topo(CRT_TREE_KNOMIAL, 2), &rpc) != 0)
+			return 31;
+		in         = crt_req_get(rpc);
+		in->c_mode = 4;
+		if (crt_req_send(rpc, NULL, NULL) != 0)
+			return 32;
+	}
+	while (!stop)
+		crt_progress(ctx, 1000);
+	if (crt_context_destroy(ctx, 1) != 0)
+		return 33;
+	ctx = NULL;
+	return handled ? 0 : 34;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_launched_group),
@@ -397,6 +442,12 @@ main(void)
 
 	if (rc != 0) {
 		fprintf(stderr, "rank %s: setup failed (%d)\n", getenv("CRT_L_RANK"), rc);
+		return rc;
+	}
+	if (argc > 1 && strcmp(argv[1], "destroy") == 0) {
+		rc = run_destroy();
+		crt_group_secondary_destroy(sec_grp);
+		crt_finalize();
 		return rc;
 	}
 	if (my_rank == 0) {
