@@ -172,6 +172,13 @@ pub unsafe fn transfer(desc: &crt_bulk_desc, cb: crt_bulk_cb_t, arg: *mut c_void
     } else {
         match rpc.and_then(|r| r.src_peer()) {
             Some(p) => Some(p),
+            // A collective's root running its own handler has no sender: the transfer is
+            // with this process itself (upstream: the context's self address).
+            None if rpc.is_some_and(|r| crate::corpc::is_root(r as *const RpcPriv as usize)) => {
+                let mut ep = ctx.endpoint();
+                let uri = ep.uri().to_owned();
+                Some(ep.lookup(&uri).map_err(|e| e.der())?)
+            }
             None => return Err(der::DER_INVAL),
         }
     };

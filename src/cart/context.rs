@@ -128,6 +128,15 @@ impl Context {
                 Err(_) => return Err(der::DER_BUSY),
             }
         }
+        if force {
+            // Requests already sent stay sent when aborted (upstream: HG_Cancel leaves a
+            // posted send on its way); ours may still wait for a connecting peer, so let them
+            // go out first (a collective node forwards and may be destroyed right after).
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while self.endpoint().unsent_requests() > 0 && Instant::now() < deadline {
+                let _ = self.progress(1000);
+            }
+        }
         if force && self.abort_rank(None) > 0 {
             // Deliver the cancellations: every callback runs (with -DER_CANCELED) and every
             // request's reference is dropped before the endpoint goes.

@@ -9,7 +9,14 @@
 //! header, `crt_reply_send`, and the last reference.
 //!
 //! Wire header: group version, tree topology, root rank, flags, filter count (u32 LE each),
-//! the filter ranks, then the group's name (u32 length and bytes; empty: the primary group).
+//! the filter ranks, the group's name (u32 length and bytes; empty: the primary group), then
+//! the sender's collective bulk handle (u32 length and its descriptor; empty: none).
+//!
+//! The collective bulk (`co_bulk_hdl`) is chained down the tree as upstream: a node that gets
+//! one first pulls the whole of its parent's buffer into memory of its own, which becomes the
+//! `cr_co_bulk_hdl` its handler sees and the handle its children pull from; it is freed once
+//! the node has replied to its parent. Forwarded requests carry what is left of the parent's
+//! timeout, so the whole tree shares the root's deadline.
 //!
 //! A collective over a secondary group builds its tree in that group's rank numbers, with
 //! that group's version, and addresses each child by its primary rank (upstream's s2p).
@@ -17,10 +24,13 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::ffi::c_int;
+
+use crate::bulk::Bulk;
 use crate::context::Context;
 use crate::group;
 use crate::rpc::{self, RpcPriv};
-use crate::sys::{crt_cb_info, crt_corpc_ops, crt_endpoint_t, crt_rpc_t};
+use crate::sys::{crt_bulk_cb_info, crt_bulk_desc, crt_cb_info, crt_corpc_ops, crt_endpoint_t, crt_rpc_t};
 use crate::tree;
 
 /// Bit 31 of the request prefix's timeout word: a collective header follows the prefix.
@@ -39,6 +49,8 @@ pub struct Header {
     pub filter: Vec<u32>,
     /// A secondary group's name; empty for the primary group.
     pub grp: String,
+    /// The sender's collective bulk handle, serialized; empty: none.
+    pub bulk: Vec<u8>,
 }
 
 impl Header {
@@ -52,6 +64,8 @@ impl Header {
         }
         v.extend_from_slice(&(self.grp.len() as u32).to_le_bytes());
         v.extend_from_slice(self.grp.as_bytes());
+        v.extend_from_slice(&(self.bulk.len() as u32).to_le_bytes());
+        v.extend_from_slice(&self.bulk);
         v
     }
 
@@ -65,8 +79,11 @@ impl Header {
         let filter = (0..n).map(|i| w(5 + i)).collect::<Option<Vec<u32>>>()?;
         let glen = w(5 + n)? as usize;
         let at = 24 + 4 * n;
-        let grp = String::from_utf8(b.get(at..at + glen)?.to_vec()).ok()?;
-        Some((Header { grp_ver: w(0)?, topo: w(1)? as i32, root: w(2)?, flags: w(3)?, filter, grp }, at + glen))
+        let grp = String::from_utf8(b.get(at..at.checked_add(glen)?)?.to_vec()).ok()?;
+        let at = at + glen;
+        let blen = u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize;
+        let bulk = b.get(at + 4..(at + 4).checked_add(blen)?)?.to_vec();
+        Some((Header { grp_ver: w(0)?, topo: w(1)? as i32, root: w(2)?, flags: w(3)?, filter, grp, bulk }, at + 4 + blen))
     }
 }
 
@@ -85,6 +102,9 @@ struct Node {
     /// so the handler's output is the base), each holding a reference.
     early: Vec<usize>,
     finished: bool,
+    /// A forwarding node's copy of its parent's collective bulk (a `Bulk`), freed after its
+    /// reply; 0: none.
+    chained: usize,
 }
 
 #[derive(Default)]
@@ -161,9 +181,9 @@ pub fn req_create(ctx: Arc<Context>, grp: &str, filter: Option<&[u32]>, opc: u32
     }
     let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: pri_me, ep_tag: ctx.idx() };
     let p = rpc::create(ctx, Some(ep), opc)?;
-    let hdr = Header { grp_ver, topo, root: me, flags: flags & (FILTER_INVERT | CO_FAILOUT), filter: filt, grp: grp.to_owned() };
+    let hdr = Header { grp_ver, topo, root: me, flags: flags & (FILTER_INVERT | CO_FAILOUT), filter: filt, grp: grp.to_owned(), bulk: Vec::new() };
     with(|tb| {
-        tb.nodes.insert(p as usize, Node { hdr, priv_, root: true, root_excluded, children: 0, acked: 0, local_done: false, rc: 0, early: Vec::new(), finished: false })
+        tb.nodes.insert(p as usize, Node { hdr, priv_, root: true, root_excluded, children: 0, acked: 0, local_done: false, rc: 0, early: Vec::new(), finished: false, chained: 0 })
     });
     Ok(p)
 }
@@ -185,14 +205,123 @@ pub fn child_header(p: usize) -> Option<Vec<u8>> {
 }
 
 /// An incoming request carried `hdr`: this node joins the tree (holds its own reference until
-/// it has replied) and forwards; the caller then runs the handler as for any request.
+/// it has replied), pulls its parent's collective bulk if there is one, forwards, and runs the
+/// handler. `p` comes with the dispatch's reference, which this takes over.
 pub fn server_start(p: usize, hdr: Header) {
     // SAFETY: p is live (the dispatch's reference).
     unsafe { (*(p as *const RpcPriv)).addref() };
+    let bulk = hdr.bulk.clone();
     with(|tb| {
-        tb.nodes.insert(p, Node { hdr, priv_: 0, root: false, root_excluded: false, children: 0, acked: 0, local_done: false, rc: 0, early: Vec::new(), finished: false })
+        tb.nodes.insert(p, Node { hdr, priv_: 0, root: false, root_excluded: false, children: 0, acked: 0, local_done: false, rc: 0, early: Vec::new(), finished: false, chained: 0 })
     });
+    if bulk.is_empty() {
+        return proceed(p);
+    }
+    if let Err(rc) = pull_parent_bulk(p, &bulk) {
+        abandon(p, rc);
+    }
+}
+
+/// The node cannot take part (`rc`): it replies the error to its parent without forwarding or
+/// running the handler, and the dispatch's reference goes.
+fn abandon(p: usize, rc: i32) {
+    fail(p, rc);
+    with(|tb| tb.nodes.get_mut(&p).map(|n| n.local_done = true));
+    maybe_finish(p);
+    // SAFETY: the dispatch's reference server_start took over.
+    unsafe { RpcPriv::decref(p as *mut RpcPriv) };
+}
+
+/// Upstream's chained bulk: a GET of the parent's whole buffer into a new local handle.
+fn pull_parent_bulk(p: usize, desc: &[u8]) -> Result<(), i32> {
+    let codec = crate::proc::bulk_codec().ok_or(tree::DER_INVAL)?;
+    let remote = codec.deserialize(desc)? as *mut Bulk;
+    // SAFETY: deserialize made a live handle with one reference, ours.
+    let len = match unsafe { &*remote }.len_segs() {
+        Ok((n, _)) if n > 0 => n,
+        r => {
+            // SAFETY: our reference.
+            unsafe { Bulk::decref(remote) };
+            return Err(r.err().unwrap_or(tree::DER_INVAL));
+        }
+    };
+    // SAFETY: p is live (the dispatch's reference).
+    let this = unsafe { &*(p as *const RpcPriv) };
+    let Ok(n) = usize::try_from(len) else {
+        // SAFETY: our reference.
+        unsafe { Bulk::decref(remote) };
+        return Err(tree::DER_INVAL);
+    };
+    // SAFETY: a NULL buffer: the endpoint allocates and owns the memory.
+    let local = match unsafe { Bulk::create(this.context().clone(), &[(std::ptr::null_mut(), n)], crate::transport::BulkPerm::ReadWrite) } {
+        Ok(l) => l,
+        Err(rc) => {
+            // SAFETY: our reference.
+            unsafe { Bulk::decref(remote) };
+            return Err(rc);
+        }
+    };
+    let desc = crt_bulk_desc {
+        bd_rpc: p as *mut crt_rpc_t,
+        bd_bulk_op: crate::bulk::CRT_BULK_GET,
+        bd_remote_hdl: remote as crate::sys::crt_bulk_t,
+        bd_remote_off: 0,
+        bd_local_hdl: local as crate::sys::crt_bulk_t,
+        bd_local_off: 0,
+        bd_len: len as _,
+    };
+    // SAFETY: both handles and the RPC are live; transfer references them until its callback.
+    match unsafe { crate::bulk::transfer(&desc, Some(chained_done), std::ptr::null_mut(), false) } {
+        Ok(_) => Ok(()),
+        Err(rc) => {
+            // SAFETY: our references.
+            unsafe {
+                Bulk::decref(remote);
+                Bulk::decref(local);
+            }
+            Err(rc)
+        }
+    }
+}
+
+/// The parent's bulk is here (or failed): the local copy becomes the node's co_bulk_hdl.
+unsafe extern "C" fn chained_done(info: *const crt_bulk_cb_info) -> c_int {
+    // SAFETY: called by bulk::completed with a live info and descriptor copy.
+    let (rc, d) = unsafe { ((*info).bci_rc, *(*info).bci_bulk_desc) };
+    let p = d.bd_rpc as usize;
+    // SAFETY: the references pull_parent_bulk kept (the transfer holds its own besides).
+    unsafe { Bulk::decref(d.bd_remote_hdl as *mut Bulk) };
+    if rc != 0 {
+        // SAFETY: as above.
+        unsafe { Bulk::decref(d.bd_local_hdl as *mut Bulk) };
+        abandon(p, rc);
+        return 0;
+    }
+    with(|tb| tb.nodes.get_mut(&p).map(|n| n.chained = d.bd_local_hdl as usize));
+    // SAFETY: p is live (the dispatch's reference, still held).
+    unsafe { (*(p as *mut RpcPriv)).rpc.cr_co_bulk_hdl = d.bd_local_hdl };
+    proceed(p);
+    0
+}
+
+/// Forward, then run the local handler with the dispatch's reference (not after a failure
+/// under CRT_RPC_FLAG_CO_FAILOUT, as upstream).
+fn proceed(p: usize) {
     forward(p);
+    let failout = with(|tb| tb.nodes.get(&p).is_some_and(|n| n.rc != 0 && n.hdr.flags & CO_FAILOUT != 0));
+    if failout {
+        with(|tb| tb.nodes.get_mut(&p).map(|n| n.local_done = true));
+        maybe_finish(p);
+        // SAFETY: the dispatch's reference.
+        unsafe { RpcPriv::decref(p as *mut RpcPriv) };
+        return;
+    }
+    // SAFETY: the dispatch's reference goes to run_local.
+    let rc = unsafe { rpc::run_local(p as *mut RpcPriv) };
+    if rc != 0 {
+        fail(p, rc);
+        let _ = local_reply(p);
+    }
 }
 
 fn start_node(p: usize) {
@@ -267,11 +396,21 @@ fn forward(p: usize) {
             n.children = kids.len() as u32;
         }
     });
-    let wire = hdr.encode();
-    // Children get the timeout the request came with (upstream: the parent's deadline).
-    let timeout = match this.src_timeout() {
-        Ok(t) if t > 0 => t,
-        _ => this.timeout(),
+    // Children pull from this node's collective bulk: the root's (the caller's) or this
+    // node's copy of its parent's.
+    let bulk = match this.rpc.cr_co_bulk_hdl {
+        h if h.is_null() => Vec::new(),
+        h => match crate::proc::bulk_codec().ok_or(tree::DER_INVAL).and_then(|c| c.serialize(h)) {
+            Ok(d) => d,
+            Err(rc) => return fail(p, rc),
+        },
+    };
+    let wire = Header { bulk, ..hdr }.encode();
+    // Children get what is left of this node's time (upstream: the parent's deadline), so a
+    // deeper level never outlives the root.
+    let timeout = match this.remaining_timeout() {
+        Some(t) => t,
+        None => this.timeout(),
     };
     for (i, &k) in kids.iter().enumerate() {
         let ep = crt_endpoint_t { ep_grp: std::ptr::null_mut(), ep_rank: k, ep_tag: this.rpc.cr_ep.ep_tag };
@@ -377,9 +516,9 @@ fn maybe_finish(p: usize) {
             return None;
         }
         n.finished = true;
-        Some((n.root, n.rc, n.priv_))
+        Some((n.root, n.rc, n.priv_, std::mem::take(&mut n.chained)))
     });
-    let Some((root, rc, priv_)) = done else { return };
+    let Some((root, rc, priv_, chained)) = done else { return };
     if root {
         with(|tb| tb.nodes.remove(&p));
         rpc::complete(p as *mut RpcPriv, rc);
@@ -391,6 +530,14 @@ fn maybe_finish(p: usize) {
     if let Some(f) = ops(p).and_then(|o| o.co_post_reply) {
         // SAFETY: the registered callback with the live RPC.
         unsafe { f(p as *mut crt_rpc_t, priv_ as *mut c_void) };
+    }
+    if chained != 0 {
+        // SAFETY: the node's copy of its parent's bulk, made by pull_parent_bulk; the
+        // handler's view of it goes with it (upstream frees it after the reply too).
+        unsafe {
+            (*(p as *mut RpcPriv)).rpc.cr_co_bulk_hdl = std::ptr::null_mut();
+            Bulk::decref(chained as *mut Bulk);
+        }
     }
     with(|tb| tb.nodes.remove(&p));
     // SAFETY: the reference server_start took.
@@ -412,13 +559,35 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let h = Header { grp_ver: 7, topo: tree::topo_word(tree::Kind::Knomial, 4), root: 3, flags: 2, filter: vec![5, 9], grp: "sec".into() };
+        let h = Header { grp_ver: 7, topo: tree::topo_word(tree::Kind::Knomial, 4), root: 3, flags: 2, filter: vec![5, 9], grp: "sec".into(), bulk: vec![] };
         let mut b = h.encode();
         b.extend_from_slice(&[1, 2, 3]);
-        assert_eq!(Header::decode(&b), Some((h.clone(), 35)));
-        assert_eq!(Header::decode(&b[..34]), None);
+        assert_eq!(Header::decode(&b), Some((h.clone(), 39)));
+        assert_eq!(Header::decode(&b[..38]), None);
         assert_eq!(Header::decode(&b[..10]), None);
-        let e = Header { filter: vec![], grp: String::new(), ..h };
-        assert_eq!(Header::decode(&e.encode()), Some((e, 24)));
+        let e = Header { filter: vec![], grp: String::new(), ..h.clone() };
+        assert_eq!(Header::decode(&e.encode()), Some((e, 28)));
+        // a collective bulk descriptor rides at the end
+        let k = Header { bulk: vec![9; 21], ..h };
+        let kb = k.encode();
+        assert_eq!(kb.len(), 39 + 21);
+        assert_eq!(Header::decode(&kb), Some((k, 60)));
+        assert_eq!(Header::decode(&kb[..59]), None);
+        // a length word pointing past the end is refused, not trusted
+        let mut bad = kb.clone();
+        let at = kb.len() - 21 - 4;
+        bad[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Header::decode(&bad), None);
+    }
+
+    #[test]
+    fn forwarded_timeout_shrinks_with_time_spent() {
+        use std::time::Duration;
+        assert_eq!(rpc::remaining_secs(60, Duration::from_millis(300)), 60);
+        assert_eq!(rpc::remaining_secs(60, Duration::from_millis(2999)), 58);
+        assert_eq!(rpc::remaining_secs(5, Duration::from_secs(4)), 1);
+        // past the deadline: still a valid (minimal) timeout
+        assert_eq!(rpc::remaining_secs(5, Duration::from_secs(9)), 1);
+        assert_eq!(rpc::remaining_secs(3, Duration::from_secs(u64::MAX / 2)), 1);
     }
 }

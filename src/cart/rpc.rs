@@ -49,6 +49,10 @@ struct RpcState {
     sent_to: Option<String>,
     /// crt_req_origin_addr_get's string (libc heap, freed with the RPC).
     orig_uri: *mut std::ffi::c_char,
+    /// `crt_reply_send_input_free`: the received message goes as soon as the reply is out.
+    release_input_early: bool,
+    /// When a server RPC arrived (the start of its `src_timeout`).
+    arrived: Option<std::time::Instant>,
 }
 
 #[repr(C)]
@@ -137,6 +141,8 @@ impl RpcPriv {
                 hdr_hlc: 0,
                 sent_to: None,
                 orig_uri: std::ptr::null_mut(),
+                release_input_early: false,
+                arrived: None,
             }),
         }))
     }
@@ -278,6 +284,19 @@ impl RpcPriv {
         Ok(lock(&self.state).src_timeout)
     }
 
+    /// What is left of a server RPC's `src_timeout` (whole seconds since it arrived taken
+    /// off, at least 1): the timeout its forwarded requests get, as upstream's deadline.
+    pub fn remaining_timeout(&self) -> Option<u32> {
+        let st = lock(&self.state);
+        let t = st.arrived?;
+        (st.src_timeout > 0).then(|| remaining_secs(st.src_timeout, t.elapsed()))
+    }
+
+    /// `crt_reply_send_input_free`: the reply also releases the received message early.
+    pub fn set_release_input_early(&self) {
+        lock(&self.state).release_input_early = true;
+    }
+
     /// `crt_req_abort`: cancels a request in flight (its callback gets -DER_CANCELED).
     pub fn abort(&self) -> Result<(), i32> {
         let op = lock(&self.state).op.ok_or(der::DER_INVAL)?;
@@ -313,12 +332,24 @@ impl RpcPriv {
             None => Ok(Vec::new()),
         };
         let mut ep = self.ctx.endpoint();
-        match body {
+        let r = match body {
             Ok(b) => ep.respond(token, b).map_err(|e| e.der()),
             Err(rc) => {
                 let _ = ep.respond_error(token, rc);
                 Err(rc)
             }
+        };
+        drop(ep);
+        self.release_input_if_asked();
+        r
+    }
+
+    /// After the reply: drop the received message if `crt_reply_send_input_free` asked
+    /// (upstream's HG_Release_input_buf); decoded values pointing into it are then invalid.
+    fn release_input_if_asked(&self) {
+        let mut st = lock(&self.state);
+        if st.release_input_early && self.srv {
+            st.body = Vec::new();
         }
     }
 }
@@ -331,8 +362,17 @@ impl RpcPriv {
         }
         let token = lock(&self.state).token.take().ok_or(der::DER_INVAL)?;
         lock(&self.state).replied = true;
-        self.ctx.endpoint().respond_error(token, rc).map_err(|e| e.der())
+        let r = self.ctx.endpoint().respond_error(token, rc).map_err(|e| e.der());
+        self.release_input_if_asked();
+        r
     }
+}
+
+/// `timeout` seconds less the whole seconds of `elapsed`, at least 1 (upstream's
+/// crt_deadline_to_timeout on a deadline of arrival + timeout).
+pub fn remaining_secs(timeout: u32, elapsed: Duration) -> u32 {
+    let gone = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
+    timeout.saturating_sub(gone).max(1)
 }
 
 /// `crt_req_create`: -DER_UNREG for an opcode nobody registered.
@@ -547,6 +587,12 @@ fn target_uri(this: &RpcPriv) -> Result<String, i32> {
         if let Some(n) = name {
             let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
             if n != primary || (!crate::init::is_service() && group::is_attached(&n)) {
+                // A local secondary group addresses its members by their primary rank
+                // (upstream's crt_grp_lc_lookup); any other name is an attached group.
+                if n != primary && crate::secondary::ranks(&n).is_some() {
+                    let pri = crate::secondary::s2p(&n, ep.ep_rank)?;
+                    return group::uri(pri, ep.ep_tag);
+                }
                 return group::attached_uri(&n, ep.ep_rank, ep.ep_tag);
             }
         }
@@ -668,6 +714,7 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         st.src_rank = src_rank;
         st.src_timeout = src_timeout;
         st.src_peer = Some(src_peer);
+        st.arrived = Some(std::time::Instant::now());
         st.token = inc.reply;
         st.in_decoded = decoded.is_some();
         st.body = body;
@@ -685,14 +732,16 @@ fn incoming(ctx: &Arc<Context>, inc: Incoming) {
         // SAFETY: drops the reference taken at allocation.
         return unsafe { RpcPriv::decref(p) };
     }
-    if let Some(h) = co_hdr {
-        crate::corpc::server_start(p as usize, h);
-    }
     if info.handler == 0 {
         let tok = lock(&this.state).token.take();
         reply_err(tok, DER_UNREG);
         // SAFETY: as above.
         return unsafe { RpcPriv::decref(p) };
+    }
+    if let Some(h) = co_hdr {
+        // The collective layer dispatches it (after pulling the parent's bulk, if any),
+        // taking over the reference.
+        return crate::corpc::server_start(p as usize, h);
     }
     match ctx.rpc_task() {
         Some(task) => {

@@ -121,12 +121,23 @@ pub unsafe extern "C" fn crt_reply_send(req: *mut crt_rpc_t) -> c_int {
     }
 }
 
+/// `crt_reply_send`, and the received request message is released as soon as the reply has
+/// gone (for a collective node: its reply to the parent, once its subtree is done), as
+/// upstream: input values pointing into it (iovs, strings) are invalid from then on; what the
+/// decoding allocated is still freed with the RPC's last reference.
+///
 /// # Safety
-/// As `crt_reply_send`. The decoded input is released with the RPC's last reference.
+/// As `crt_reply_send`.
 #[no_mangle]
 pub unsafe extern "C" fn crt_reply_send_input_free(req: *mut crt_rpc_t) -> c_int {
-    // SAFETY: forwarded contract.
-    unsafe { crt_reply_send(req) }
+    // SAFETY: the caller's contract.
+    match unsafe { rpc::from_c(req) } {
+        None => DER_INVAL,
+        Some(r) => {
+            r.set_release_input_early();
+            r.reply_send().err().unwrap_or(0)
+        }
+    }
 }
 
 /// # Safety

@@ -344,6 +344,15 @@ impl Endpoint {
         )
     }
 
+    /// Requests and one-way messages still waiting to be handed to the network (a peer
+    /// still connecting): cancelling them now would mean they never leave.
+    pub fn unsent_requests(&self) -> usize {
+        self.backlog
+            .iter()
+            .filter(|r| matches!(r, Retry::Send { lf: Lf::Send(SendOwner::Request(_) | SendOwner::OneWay(_)), .. }))
+            .count()
+    }
+
     /// Events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.events.len()
