@@ -83,6 +83,7 @@ impl Context {
         let mut ep = Endpoint::open(&s.settings.net, &opts).map_err(|e| e.der())?;
         // every header carries this process's HLC (servers) or HLCT (clients)
         ep.set_hlc_source(if s.settings.server { crate::hlc::stamp_service } else { crate::hlc::stamp_client });
+        ep.set_progress_mode(s.settings.progress_busy, std::time::Duration::from_millis(s.settings.progress_spindown as u64));
         let ctx = Arc::new_cyclic(|me| Context {
             me: me.clone(),
             idx: idx as u32,

@@ -16,6 +16,9 @@ pub const CRT_SRV_CONTEXT_NUM_MIN: u32 = 18;
 pub const CRT_TIMEOUT_DEFAULT: u32 = 60;
 pub const CRT_TIMEOUT_MAX: u32 = 3600;
 pub const CRT_DEFAULT_CREDITS_PER_EP_CTX: u32 = 32;
+/// Upstream `CRT_HG_PROGRESS_SPINDOWN_MS`: how long progress polls instead of sleeping after it
+/// delivered something (`D_PROGRESS_SPINDOWN`).
+pub const CRT_HG_PROGRESS_SPINDOWN_MS: u32 = 10;
 pub const CRT_MAX_CREDITS_PER_EP_CTX: u32 = 256;
 pub const CRT_QUOTA_RPCS_DEFAULT: u32 = 64;
 pub const CRT_QUOTA_BULKS_DEFAULT: u32 = 64;
@@ -240,7 +243,7 @@ impl Settings {
             progress_spindown: if o.progress_spindown != 0 {
                 o.progress_spindown
             } else {
-                env_uint(get, "D_PROGRESS_SPINDOWN").unwrap_or(0)
+                env_uint(get, "D_PROGRESS_SPINDOWN").unwrap_or(CRT_HG_PROGRESS_SPINDOWN_MS)
             },
             auth_key,
             addr_format,
@@ -437,6 +440,8 @@ mod tests {
         assert_eq!(e(&[("CRT_CTX_NUM", "4")]).ctx_max_num, 18);
         assert_eq!(e(&[("CRT_CTX_NUM", "1000")]).ctx_max_num, 128);
         assert_eq!(e(&[("D_QUOTA_RPCS", "0")]).rpc_quota, 0);
+        assert_eq!(e(&[]).progress_spindown, CRT_HG_PROGRESS_SPINDOWN_MS);
+        assert_eq!(e(&[("D_PROGRESS_SPINDOWN", "0")]).progress_spindown, 0);
         assert!(e(&[("D_PROGRESS_BUSY", "1")]).progress_busy);
         assert!(!e(&[("D_PROGRESS_BUSY", "0")]).progress_busy);
         assert_eq!(e(&[("D_PROGRESS_SPINDOWN", "7")]).progress_spindown, 7);

@@ -232,6 +232,13 @@ pub struct Endpoint {
     quiet_sends: usize,
     /// What stamps every message's header (the owner's HLC).
     hlc_source: fn() -> u64,
+    /// Upstream's progress modes: `busy` (D_PROGRESS_BUSY) never blocks on the wait fd;
+    /// otherwise, for `spindown` (D_PROGRESS_SPINDOWN, default 10 ms) after progress delivered
+    /// something, progress polls instead of blocking (`spin_until`), as upstream's
+    /// crt_hg_event_progress does after an event, so a quick answer is seen at once.
+    busy: bool,
+    spindown: Duration,
+    spin_until: Option<Instant>,
     // Last: dropped after the maps (Net's Drop closes the libfabric endpoint before freeing
     // the posted operations; Regions keep their domain open until their MRs are closed).
     net: Net<Lf>,
@@ -298,6 +305,9 @@ impl Endpoint {
             delivered: 0,
             quiet_sends: 0,
             hlc_source: || 0,
+            busy: false,
+            spindown: Duration::ZERO,
+            spin_until: None,
             net,
         };
         for _ in 0..opts.recv_depth.max(1) {
@@ -307,6 +317,14 @@ impl Endpoint {
     }
 
     /// Sets what stamps the HLC field of every message header from now on (default: 0).
+    /// Upstream's progress mode (`D_PROGRESS_BUSY`, `D_PROGRESS_SPINDOWN` in ms; 0: never
+    /// spin): see the fields.
+    pub fn set_progress_mode(&mut self, busy: bool, spindown: Duration) {
+        self.busy = busy;
+        self.spindown = spindown;
+        self.spin_until = None;
+    }
+
     pub fn set_hlc_source(&mut self, f: fn() -> u64) {
         self.hlc_source = f;
     }
@@ -734,16 +752,32 @@ impl Endpoint {
         let start = self.delivered;
         let began = Instant::now();
         let deadline = began + timeout;
+        let mut spins = 0u32;
         loop {
             self.poll_once()?;
             let n = (self.delivered - start).max(self.events.len());
             if n > 0 {
+                if !self.spindown.is_zero() {
+                    self.spin_until = Some(Instant::now() + self.spindown);
+                }
                 return Ok(n);
             }
             let now = Instant::now();
             if now >= deadline {
                 return Ok(0);
             }
+            if self.busy || self.spin_until.is_some_and(|t| now < t) {
+                // spinning: poll again without sleeping; let other threads of this core in
+                // now and then (two cores may carry several spinning processes)
+                spins += 1;
+                if spins % 32 == 0 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+                continue;
+            }
+            self.spin_until = None;
             let mut until = deadline;
             if let Some(Reverse((t, _))) = self.deadlines.peek() {
                 until = until.min(*t);
