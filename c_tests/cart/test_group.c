@@ -261,9 +261,42 @@ test_primary(void **state)
 		assert_int_equal(crt_group_size(sg, &n), 0);
 		assert_int_equal(n, 3);
 
+		/* upstream adds before it removes: primary 7 is still secondary 5's when 9 would
+		 * take it, so the whole modification is refused and undone */
+		assert_int_equal(crt_group_secondary_modify(sg, &sml, &pml, CRT_GROUP_MOD_OP_REPLACE, 2),
+				 -DER_EXIST);
+		assert_int_equal(crt_group_size(sg, &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(crt_group_rank_s2p(sg, 9, &out), -DER_OOG);
+		assert_int_equal(crt_group_version(sg, &n), 0);
+		assert_int_equal(n, 0);
+		/* removing through the secondary handle: secondary rank 5 only, the primary keeps 7 */
+		assert_int_equal(crt_group_size(NULL, &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(crt_group_rank_remove(sg, 5), 0);
+		assert_int_equal(crt_group_rank_remove(sg, 5), -DER_OOG);
+		assert_int_equal(crt_group_rank_p2s(sg, 7, &out), -DER_OOG);
+		assert_int_equal(crt_group_size(NULL, &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(crt_group_size(sg, &n), 0);
+		assert_int_equal(n, 2);
 		assert_int_equal(crt_group_secondary_modify(sg, &sml, &pml, CRT_GROUP_MOD_OP_REPLACE, 2), 0);
 		assert_int_equal(crt_group_size(sg, &n), 0);
 		assert_int_equal(n, 2);
+		assert_int_equal(crt_group_version(sg, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(crt_group_version(NULL, &n), 0);
+		assert_int_equal(n, 10);
+		{
+			d_rank_list_t *got = NULL;
+
+			/* list order: 1 kept its slot, 9 took the slot 5 left */
+			assert_int_equal(crt_group_ranks_get(sg, &got), 0);
+			assert_int_equal(got->rl_nr, 2);
+			assert_int_equal(got->rl_ranks[0], 1);
+			assert_int_equal(got->rl_ranks[1], 9);
+			d_rank_list_free(got);
+		}
 		assert_int_equal(crt_group_rank_s2p(sg, 9, &out), 0);
 		assert_int_equal(out, 7);
 		assert_int_equal(crt_group_rank_s2p(sg, 0, &out), -DER_OOG);

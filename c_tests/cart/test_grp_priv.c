@@ -43,12 +43,43 @@ check_membs(struct crt_grp_priv *p, const d_rank_t *want, uint32_t n)
 	assert_non_null(p->gp_membs.cgm_linear_list);
 	assert_non_null(p->gp_membs.cgm_list);
 	assert_int_equal(p->gp_membs.cgm_linear_list->rl_nr, n);
-	assert_int_equal(p->gp_membs.cgm_list->rl_nr, n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		assert_int_equal(p->gp_membs.cgm_linear_list->rl_ranks[i], want[i]);
-		assert_int_equal(p->gp_membs.cgm_list->rl_ranks[i], want[i]);
+	if (p->gp_primary) {
+		assert_int_equal(p->gp_membs.cgm_list->rl_nr, n);
+		for (i = 0; i < n; i++)
+			assert_int_equal(p->gp_membs.cgm_list->rl_ranks[i], want[i]);
+	} else {
+		/* a secondary group's cgm_list: slots grown 32 at a time, CRT_NO_RANK where
+		 * free; its members are the linear list's, in the same order */
+		uint32_t k = 0;
+
+		assert_int_equal(p->gp_membs.cgm_list->rl_nr % 32, 0);
+		for (i = 0; i < p->gp_membs.cgm_list->rl_nr; i++) {
+			if (p->gp_membs.cgm_list->rl_ranks[i] == CRT_NO_RANK)
+				continue;
+			assert_true(k < n);
+			assert_int_equal(p->gp_membs.cgm_list->rl_ranks[i], want[k]);
+			k++;
+		}
+		assert_int_equal(k, n);
 	}
 	assert_int_equal(pthread_rwlock_unlock(&p->gp_rwlock), 0);
+}
+
+/* crt_group_ranks_get's answer for a group, compared in order. */
+static void
+check_ranks_get(crt_group_t *g, const d_rank_t *want, uint32_t n)
+{
+	d_rank_list_t *got = NULL;
+	uint32_t       i;
+
+	assert_int_equal(crt_group_ranks_get(g, &got), 0);
+	assert_non_null(got);
+	assert_int_equal(got->rl_nr, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(got->rl_ranks[i], want[i]);
+	d_rank_list_free(got);
 }
 
 static int
@@ -80,6 +111,8 @@ test_groups(void **state)
 	d_rank_t             sec5[] = {5}, prim9[] = {9};
 	d_rank_list_t        l;
 	d_rank_list_t        sl, pl;
+	d_rank_t             r;
+	uint32_t             v;
 
 	(void)state;
 	env();
@@ -166,6 +199,38 @@ test_groups(void **state)
 	assert_int_equal(crt_group_rank_remove(pg, 3), 0);
 	check_membs(p, (d_rank_t[]){0}, 1);
 	check_membs(sp, (d_rank_t[]){1, 5}, 2);
+	/* ranks come back in membership-list order: secondary 2 takes the slot rank 0 left */
+	assert_int_equal(crt_group_secondary_rank_add(sg, 2, 7), 0);
+	check_membs(sp, (d_rank_t[]){2, 1, 5}, 3);
+	check_ranks_get(sg, (d_rank_t[]){2, 1, 5}, 3);
+	assert_int_equal(pthread_rwlock_rdlock(&sp->gp_rwlock), 0);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_nr, 32);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_ranks[0], 2);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_ranks[1], 1);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_ranks[2], 5);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_ranks[3], CRT_NO_RANK);
+	assert_int_equal(pthread_rwlock_unlock(&sp->gp_rwlock), 0);
+	/* removing through the secondary handle: its secondary rank 1 (primary 0) leaves the
+	 * secondary group only, its slot freed */
+	assert_int_equal(crt_group_rank_remove(sg, 1), 0);
+	check_membs(sp, (d_rank_t[]){2, 5}, 2);
+	check_ranks_get(sg, (d_rank_t[]){2, 5}, 2);
+	check_membs(p, (d_rank_t[]){0}, 1);
+	assert_int_equal(sp->gp_membs.cgm_list->rl_ranks[1], CRT_NO_RANK);
+	assert_int_equal(crt_group_rank_remove(sg, 1), -DER_OOG);
+	assert_int_equal(crt_group_rank_p2s(sg, 0, &r), -DER_OOG);
+	assert_int_equal(crt_group_rank_s2p(sg, 5, &r), 0);
+	assert_int_equal(r, 9);
+	/* the version of a secondary group is its own */
+	assert_int_equal(crt_group_version_set(sg, 11), 0);
+	assert_int_equal(sp->gp_membs_ver, 11);
+	assert_int_equal(p->gp_membs_ver, 7);
+	assert_int_equal(crt_group_version(sg, &v), 0);
+	assert_int_equal(v, 11);
+	assert_int_equal(crt_group_version(pg, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(crt_group_version(NULL, &v), 0);
+	assert_int_equal(v, 7);
 	assert_int_equal(crt_group_secondary_destroy(sg), 0);
 	check_membs(sp, NULL, 0);
 	assert_int_equal(sec_list_len(p, NULL), 0);

@@ -847,9 +847,14 @@ test_rpcs(void **state)
 		assert_int_equal(a.rc, -DER_CANCELED);
 	}
 
-	/* server-side getters refuse client RPCs */
+	/* a request of this client names no source rank (upstream: its header's
+	 * CRT_NO_RANK); crt_reply_send refuses it */
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
-	assert_int_equal(crt_req_src_rank_get(rpc, &rank), -DER_INVAL);
+	rank = 0;
+	assert_int_equal(crt_req_src_rank_get(rpc, &rank), 0);
+	assert_int_equal(rank, CRT_NO_RANK);
+	assert_int_equal(crt_req_src_rank_get(rpc, NULL), -DER_INVAL);
+	assert_int_equal(crt_req_src_rank_get(NULL, &rank), -DER_INVAL);
 	assert_int_equal(crt_reply_send(rpc), -DER_INVAL);
 	crt_req_decref(rpc);
 

@@ -270,9 +270,14 @@ impl RpcPriv {
         }
     }
 
+    /// `crt_req_src_rank_get`: the rank the request header names as its source. A request
+    /// this process made (the root of a collective RPC runs its handler on it) carries what
+    /// its header is sent with, as upstream's: a server's own primary rank, a client's
+    /// CRT_NO_RANK.
     pub fn src_rank(&self) -> Result<u32, i32> {
         if !self.srv {
-            return Err(der::DER_INVAL);
+            let me = if crate::init::is_service() { crate::group::self_rank() } else { None };
+            return Ok(me.unwrap_or(CRT_NO_RANK));
         }
         Ok(lock(&self.state).src_rank)
     }

@@ -1,19 +1,50 @@
 //! Secondary groups (upstream `crt_group.c`): named subsets of the primary group with their
 //! own rank numbers, kept as primary-to-secondary and secondary-to-primary tables; with
 //! auto-remove on the primary, a rank leaving the primary group leaves every secondary too.
+//!
+//! The membership is also kept as upstream's `gp_membs.cgm_list`: an array of slots grown 32
+//! at a time, a removed rank's slot holding CRT_NO_RANK until the next addition reuses it
+//! (the most recently freed slot first). The members in slot order (upstream's
+//! `cgm_linear_list`) are what `crt_group_ranks_get` returns, so a group created from a list
+//! keeps that list's order.
 use crate::group::{ModOp, CRT_NO_RANK};
 use crate::transport::der;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 const DER_OOG: i32 = -1019;
 
+/// Upstream's RANK_LIST_REALLOC_SIZE: how many slots the membership list grows by.
+const SLOTS_CHUNK: usize = 32;
+
 #[derive(Default)]
 struct Sec {
-    s2p: BTreeMap<u32, u32>,
+    s2p: HashMap<u32, u32>,
     p2s: HashMap<u32, u32>,
     version: u32,
+    /// upstream's cgm_list: secondary ranks by slot, CRT_NO_RANK in a free slot
+    slots: Vec<u32>,
+    /// the free slots, the next one to use first
+    free: VecDeque<usize>,
+}
+
+impl Sec {
+    /// The members in slot order (upstream's cgm_linear_list).
+    fn linear(&self) -> Vec<u32> {
+        self.slots.iter().copied().filter(|r| *r != CRT_NO_RANK).collect()
+    }
+
+    /// Drops secondary rank `sec` (its tables entry and its slot); false when not a member.
+    fn remove(&mut self, sec: u32) -> bool {
+        let Some(p) = self.s2p.remove(&sec) else { return false };
+        self.p2s.remove(&p);
+        if let Some(i) = self.slots.iter().position(|r| *r == sec) {
+            self.slots[i] = CRT_NO_RANK;
+            self.free.push_front(i);
+        }
+        true
+    }
 }
 
 static SECS: Mutex<Option<HashMap<String, Sec>>> = Mutex::new(None);
@@ -28,11 +59,20 @@ pub fn exists(name: &str) -> bool {
 }
 
 fn add(s: &mut Sec, sec: u32, prim: u32) -> Result<(), i32> {
-    if s.s2p.contains_key(&sec) {
+    // both tables take unique keys, as upstream's exclusive hash inserts
+    if s.s2p.contains_key(&sec) || s.p2s.contains_key(&prim) {
         return Err(crate::init::DER_EXIST);
     }
     s.s2p.insert(sec, prim);
     s.p2s.insert(prim, sec);
+    if s.free.is_empty() {
+        let first = s.slots.len();
+        s.slots.resize(first + SLOTS_CHUNK, CRT_NO_RANK);
+        s.free.extend(first..first + SLOTS_CHUNK);
+    }
+    if let Some(i) = s.free.pop_front() {
+        s.slots[i] = sec;
+    }
     Ok(())
 }
 
@@ -77,9 +117,34 @@ pub fn s2p(name: &str, sec: u32) -> Result<u32, i32> {
     s.s2p.get(&sec).copied().ok_or(DER_OOG)
 }
 
-/// Secondary ranks, ascending.
+/// Secondary ranks in membership-list order (`crt_group_ranks_get`).
 pub fn ranks(name: &str) -> Option<Vec<u32>> {
-    secs().as_ref().and_then(|m| m.get(name)).map(|s| s.s2p.keys().copied().collect())
+    secs().as_ref().and_then(|m| m.get(name)).map(Sec::linear)
+}
+
+/// The membership list's slots (upstream's cgm_list, CRT_NO_RANK in free slots).
+pub fn slots(name: &str) -> Option<Vec<u32>> {
+    secs().as_ref().and_then(|m| m.get(name)).map(|s| s.slots.clone())
+}
+
+/// `crt_group_rank_remove` on a secondary group: secondary rank `sec` leaves it (the primary
+/// group is untouched); -DER_OOG when it is not a member.
+pub fn rank_remove(name: &str, sec: u32) -> Result<(), i32> {
+    let mut g = secs();
+    let s = g.as_mut().and_then(|m| m.get_mut(name)).ok_or(der::DER_INVAL)?;
+    if s.remove(sec) {
+        Ok(())
+    } else {
+        Err(DER_OOG)
+    }
+}
+
+/// `crt_group_version_set` on a secondary group.
+pub fn set_version(name: &str, version: u32) -> Result<(), i32> {
+    let mut g = secs();
+    let s = g.as_mut().and_then(|m| m.get_mut(name)).ok_or(der::DER_INVAL)?;
+    s.version = version;
+    Ok(())
 }
 
 /// This process's secondary rank (its primary rank's), or CRT_NO_RANK.
@@ -103,22 +168,30 @@ pub fn modify(name: &str, op: ModOp, sec: &[u32], prim: &[u32], version: u32) ->
     }
     let mut g = secs();
     let s = g.as_mut().and_then(|m| m.get_mut(name)).ok_or(der::DER_INVAL)?;
+    // as upstream: what to remove is decided on the old membership (in list order), the
+    // additions are made first (in the order given), then the removals
     let remove: Vec<u32> = match op {
         ModOp::Add => Vec::new(),
         ModOp::Remove => sec.iter().copied().filter(|r| s.s2p.contains_key(r)).collect(),
-        ModOp::Replace => s.s2p.keys().copied().filter(|r| !sec.contains(r)).collect(),
+        ModOp::Replace => s.linear().into_iter().filter(|r| !sec.contains(r)).collect(),
     };
-    for r in remove {
-        if let Some(p) = s.s2p.remove(&r) {
-            s.p2s.remove(&p);
-        }
-    }
     if op != ModOp::Remove {
+        let mut added = Vec::new();
         for (i, r) in sec.iter().enumerate() {
             if !s.s2p.contains_key(r) {
-                add(s, *r, prim[i])?;
+                if let Err(e) = add(s, *r, prim[i]) {
+                    // upstream undoes this call's additions
+                    for a in added {
+                        s.remove(a);
+                    }
+                    return Err(e);
+                }
+                added.push(*r);
             }
         }
+    }
+    for r in remove {
+        s.remove(r);
     }
     s.version = version;
     Ok(())
@@ -136,8 +209,8 @@ pub fn primary_removed(prim: u32) {
     }
     if let Some(m) = secs().as_mut() {
         for s in m.values_mut() {
-            if let Some(sec) = s.p2s.remove(&prim) {
-                s.s2p.remove(&sec);
+            if let Some(sec) = s.p2s.get(&prim).copied() {
+                s.remove(sec);
             }
         }
     }
@@ -167,8 +240,12 @@ pub fn names() -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The tables are process-wide and clear() empties them: one test at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     #[test]
     fn tables_and_modify() {
+        let _s = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         create("s1", &[10, 20]).unwrap();
         assert_eq!(create("s1", &[]).unwrap_err(), crate::init::DER_EXIST);
         assert_eq!(p2s("s1", 20).unwrap(), 1);
@@ -193,5 +270,44 @@ mod tests {
         destroy("s1").unwrap();
         assert_eq!(destroy("s1").unwrap_err(), der::DER_INVAL);
         clear();
+    }
+
+    #[test]
+    fn membership_list_order() {
+        let _s = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        create("o1", &[]).unwrap();
+        for (sec, prim) in [(9, 90), (3, 30), (7, 70), (1, 10)] {
+            rank_add("o1", sec, prim).unwrap();
+        }
+        // insertion order, not sorted
+        assert_eq!(ranks("o1").unwrap(), vec![9, 3, 7, 1]);
+        let sl = slots("o1").unwrap();
+        assert_eq!(sl.len(), SLOTS_CHUNK);
+        assert_eq!(&sl[..5], &[9, 3, 7, 1, CRT_NO_RANK]);
+        // a removed rank's slot is reused by the next addition
+        rank_remove("o1", 3).unwrap();
+        assert_eq!(rank_remove("o1", 3).unwrap_err(), DER_OOG);
+        assert_eq!(rank_remove("nope", 3).unwrap_err(), der::DER_INVAL);
+        assert_eq!(p2s("o1", 30).unwrap_err(), DER_OOG);
+        assert_eq!(s2p("o1", 3).unwrap_err(), DER_OOG);
+        assert_eq!(&slots("o1").unwrap()[..4], &[9, CRT_NO_RANK, 7, 1]);
+        rank_add("o1", 4, 40).unwrap();
+        assert_eq!(ranks("o1").unwrap(), vec![9, 4, 7, 1]);
+        // a primary rank maps to one secondary rank only
+        assert_eq!(rank_add("o1", 5, 40).unwrap_err(), crate::init::DER_EXIST);
+        // modify: additions first, then removals; the version follows
+        modify("o1", ModOp::Replace, &[1, 2, 9], &[10, 20, 90], 6).unwrap();
+        assert_eq!(ranks("o1").unwrap(), vec![9, 1, 2]);
+        assert_eq!(version("o1"), Some(6));
+        set_version("o1", 8).unwrap();
+        assert_eq!(version("o1"), Some(8));
+        assert_eq!(set_version("nope", 8).unwrap_err(), der::DER_INVAL);
+        // 33 members grow the list by another chunk
+        for r in 100..130 {
+            rank_add("o1", r, r + 1000).unwrap();
+        }
+        assert_eq!(ranks("o1").unwrap().len(), 33);
+        assert_eq!(slots("o1").unwrap().len(), 2 * SLOTS_CHUNK);
+        destroy("o1").unwrap();
     }
 }

@@ -76,11 +76,14 @@ fn uninit_or<T>(f: impl FnOnce() -> T) -> Result<T, c_int> {
 /// # Safety
 /// `version` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn crt_group_version(_grp: *mut crt_group_t, version: *mut u32) -> c_int {
+pub unsafe extern "C" fn crt_group_version(grp: *mut crt_group_t, version: *mut u32) -> c_int {
     if version.is_null() {
         return DER_INVAL;
     }
-    match uninit_or(group::version) {
+    // SAFETY: grp is NULL or a group handle of this library.
+    let sec = unsafe { secondary_name(grp) };
+    // a secondary group has its own version
+    match uninit_or(|| sec.and_then(|n| crate::secondary::version(&n)).unwrap_or_else(group::version)) {
         Ok(v) => {
             // SAFETY: checked non-NULL.
             unsafe { *version = v };
@@ -90,9 +93,22 @@ pub unsafe extern "C" fn crt_group_version(_grp: *mut crt_group_t, version: *mut
     }
 }
 
+/// # Safety
+/// `grp` is NULL (the primary group) or a group handle of this library.
 #[no_mangle]
-pub extern "C" fn crt_group_version_set(_grp: *mut crt_group_t, version: u32) -> c_int {
-    synced(uninit_or(|| group::set_version(version)).err().unwrap_or(0))
+pub unsafe extern "C" fn crt_group_version_set(grp: *mut crt_group_t, version: u32) -> c_int {
+    if !init::initialized() {
+        return init::DER_UNINIT;
+    }
+    // SAFETY: grp is NULL or a group handle of this library.
+    let rc = match unsafe { secondary_name(grp) } {
+        Some(n) => crate::secondary::set_version(&n, version).err().unwrap_or(0),
+        None => {
+            group::set_version(version);
+            0
+        }
+    };
+    synced(rc)
 }
 
 /// # Safety
@@ -173,9 +189,19 @@ pub unsafe extern "C" fn crt_group_ranks_get(group: *mut crt_group_t, list: *mut
     }
 }
 
+/// A secondary group loses secondary rank `rank` (the primary group keeps it); any other
+/// handle, or NULL, removes the primary rank (and, with auto-remove, its secondary ranks).
+///
+/// # Safety
+/// `group` is NULL or a group handle of this library.
 #[no_mangle]
-pub extern "C" fn crt_group_rank_remove(_group: *mut crt_group_t, rank: d_rank_t) -> c_int {
-    synced(group::rank_remove(rank).err().unwrap_or(0))
+pub unsafe extern "C" fn crt_group_rank_remove(group: *mut crt_group_t, rank: d_rank_t) -> c_int {
+    // SAFETY: group is NULL or a group handle of this library.
+    let rc = match unsafe { secondary_name(group) } {
+        Some(n) => crate::secondary::rank_remove(&n, rank),
+        None => group::rank_remove(rank),
+    };
+    synced(rc.err().unwrap_or(0))
 }
 
 /// # Safety

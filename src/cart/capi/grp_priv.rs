@@ -139,7 +139,10 @@ struct Truth {
     ver: u32,
     ver_min: u32,
     self_rank: u32,
+    /// the members in list order (cgm_linear_list)
     ranks: Vec<u32>,
+    /// cgm_list: None for a list without free slots (the members as `ranks`)
+    slots: Option<Vec<u32>>,
     prim: *mut crt_grp_priv,
 }
 
@@ -154,6 +157,7 @@ fn truth(name: &str, primary: Option<&str>, prim_obj: *mut crt_grp_priv) -> Opti
             ver_min,
             self_rank: group::self_rank().unwrap_or(CRT_NO_RANK),
             ranks: group::ranks(),
+            slots: None,
             prim: std::ptr::null_mut(),
         });
     }
@@ -166,6 +170,7 @@ fn truth(name: &str, primary: Option<&str>, prim_obj: *mut crt_grp_priv) -> Opti
             ver_min: 0,
             self_rank: secondary::self_rank(name).unwrap_or(CRT_NO_RANK),
             ranks,
+            slots: secondary::slots(name),
             prim: prim_obj,
         });
     }
@@ -177,6 +182,7 @@ fn truth(name: &str, primary: Option<&str>, prim_obj: *mut crt_grp_priv) -> Opti
         ver_min: 0,
         self_rank: CRT_NO_RANK,
         ranks,
+        slots: None,
         prim: std::ptr::null_mut(),
     })
 }
@@ -184,7 +190,7 @@ fn truth(name: &str, primary: Option<&str>, prim_obj: *mut crt_grp_priv) -> Opti
 /// # Safety
 /// `p` is a live object of the registry.
 unsafe fn write_truth(p: *mut crt_grp_priv, t: Option<&Truth>) {
-    let empty = Truth { primary: false, view: false, auto_remove: false, ver: 0, ver_min: 0, self_rank: CRT_NO_RANK, ranks: Vec::new(), prim: std::ptr::null_mut() };
+    let empty = Truth { primary: false, view: false, auto_remove: false, ver: 0, ver_min: 0, self_rank: CRT_NO_RANK, ranks: Vec::new(), slots: None, prim: std::ptr::null_mut() };
     let t = t.unwrap_or(&empty);
     // SAFETY: the caller's invariant; the lists are the object's own.
     unsafe {
@@ -196,8 +202,11 @@ unsafe fn write_truth(p: *mut crt_grp_priv, t: Option<&Truth>) {
             o.gp_membs_ver_min = t.ver_min;
             o.gp_self = t.self_rank;
             o.gp_priv_prim = t.prim;
-            // cgm_list is kept compact (no free indices); both lists hold the members sorted
-            if set_ranks(o.gp_membs.cgm_list, &t.ranks) && set_ranks(o.gp_membs.cgm_linear_list, &t.ranks) {
+            // a secondary group's cgm_list is its slots (CRT_NO_RANK where free), as
+            // upstream's; other groups' are kept compact. cgm_linear_list: the members in
+            // list order.
+            let list = t.slots.as_deref().unwrap_or(&t.ranks);
+            if set_ranks(o.gp_membs.cgm_list, list) && set_ranks(o.gp_membs.cgm_linear_list, &t.ranks) {
                 o.gp_size = t.ranks.len() as u32;
             }
         })
