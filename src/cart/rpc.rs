@@ -53,6 +53,9 @@ struct RpcState {
     release_input_early: bool,
     /// When a server RPC arrived (the start of its `src_timeout`).
     arrived: Option<std::time::Instant>,
+    /// A client RPC's request header destination (primary rank, tag), written when it is sent
+    /// (upstream fills cch_dst_rank/cch_dst_tag while encoding the request): (0, 0) before.
+    hdr_dst: (u32, u32),
 }
 
 #[repr(C)]
@@ -143,6 +146,7 @@ impl RpcPriv {
                 orig_uri: std::ptr::null_mut(),
                 release_input_early: false,
                 arrived: None,
+                hdr_dst: (0, 0),
             }),
         }))
     }
@@ -277,6 +281,17 @@ impl RpcPriv {
         Ok(lock(&self.state).src_rank)
     }
 
+    /// `crt_req_dst_rank_get` / `crt_req_dst_tag_get`: the request header's destination.
+    /// A server RPC: the rank:tag it was addressed to; a client RPC: what its header carried
+    /// when sent (the target's primary rank and tag), 0 and 0 before, as upstream.
+    pub fn dst(&self) -> (u32, u32) {
+        if self.srv {
+            (self.rpc.cr_ep.ep_rank, self.rpc.cr_ep.ep_tag)
+        } else {
+            lock(&self.state).hdr_dst
+        }
+    }
+
     pub fn src_timeout(&self) -> Result<u32, i32> {
         if !self.srv {
             return Err(der::DER_INVAL);
@@ -321,7 +336,9 @@ impl RpcPriv {
         }
         let token = match st.token.take() {
             Some(t) => t,
-            None if st.replied => return Err(DER_ALREADY),
+            // replied already: upstream's second HG_Respond finds the response's send
+            // still posted (NA_BUSY), so -DER_BUSY
+            None if st.replied => return Err(der::DER_BUSY),
             None => return Err(der::DER_INVAL),
         };
         st.replied = true;
@@ -600,8 +617,25 @@ fn target_uri(this: &RpcPriv) -> Result<String, i32> {
     group::uri(ep.ep_rank, ep.ep_tag)
 }
 
+/// The primary rank a request header names as its destination: a local secondary group's
+/// rank translated (upstream crt_grp_priv_get_primary_rank), any other rank as it is.
+fn dst_primary_rank(this: &RpcPriv) -> u32 {
+    let ep = &this.rpc.cr_ep;
+    if ep.ep_grp.is_null() {
+        return ep.ep_rank;
+    }
+    // SAFETY: a non-NULL ep_grp is a group handle of this library, whose name is a C string
+    // it owns.
+    let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
+    match name {
+        Some(n) if crate::secondary::ranks(&n).is_some() => crate::secondary::s2p(&n, ep.ep_rank).unwrap_or(ep.ep_rank),
+        _ => ep.ep_rank,
+    }
+}
+
 fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     let uri = target_uri(this)?;
+    lock(&this.state).hdr_dst = (dst_primary_rank(this), this.rpc.cr_ep.ep_tag);
     let mut buf = vec![0u8; 4096];
     let input = match req_fmt(&this.info) {
         Some(fmt) => run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut buf, Op::Encode)?,
