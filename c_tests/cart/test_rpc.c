@@ -873,10 +873,14 @@ test_rpcs(void **state)
 		assert_int_equal(a.rc, -DER_CANCELED);
 	}
 
-	/* server-side getters refuse client RPCs */
+	/* a client RPC's request header: source rank 0 until it is sent; its own timeout */
 	assert_int_equal(crt_req_create(cctx, &ep, OPC(OPC_ECHO), &rpc), 0);
-	assert_int_equal(crt_req_src_rank_get(rpc, &rank), -DER_INVAL);
-	assert_int_equal(crt_reply_send(rpc), -DER_INVAL);
+	rank = 7;
+	assert_int_equal(crt_req_src_rank_get(rpc, &rank), 0);
+	assert_int_equal(rank, 0);
+	assert_int_equal(crt_req_set_timeout(rpc, 9), 0);
+	assert_int_equal(crt_req_src_timeout_get(rpc, &t), 0);
+	assert_int_equal(t, 9);
 	crt_req_decref(rpc);
 
 	/* A client whose own group carries the server group's name (upstream's iv_client

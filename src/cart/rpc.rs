@@ -56,6 +56,8 @@ struct RpcState {
     /// A client RPC's request header destination (primary rank, tag), written when it is sent
     /// (upstream fills cch_dst_rank/cch_dst_tag while encoding the request): (0, 0) before.
     hdr_dst: (u32, u32),
+    /// A client RPC's request header source rank, also written when it is sent: 0 before.
+    hdr_src: u32,
 }
 
 #[repr(C)]
@@ -147,6 +149,7 @@ impl RpcPriv {
                 release_input_early: false,
                 arrived: None,
                 hdr_dst: (0, 0),
+                hdr_src: 0,
             }),
         }))
     }
@@ -274,11 +277,11 @@ impl RpcPriv {
         }
     }
 
+    /// `crt_req_src_rank_get`: the request header's source rank. A client RPC's is 0 until it
+    /// is sent, then this process's rank (CRT_NO_RANK in a client), as upstream.
     pub fn src_rank(&self) -> Result<u32, i32> {
-        if !self.srv {
-            return Err(der::DER_INVAL);
-        }
-        Ok(lock(&self.state).src_rank)
+        let st = lock(&self.state);
+        Ok(if self.srv { st.src_rank } else { st.hdr_src })
     }
 
     /// `crt_req_dst_rank_get` / `crt_req_dst_tag_get`: the request header's destination.
@@ -292,9 +295,11 @@ impl RpcPriv {
         }
     }
 
+    /// `crt_req_src_timeout_get`: a server RPC's sender's timeout; a client RPC's own (upstream
+    /// returns crp_timeout_sec either way).
     pub fn src_timeout(&self) -> Result<u32, i32> {
         if !self.srv {
-            return Err(der::DER_INVAL);
+            return Ok(self.timeout());
         }
         Ok(lock(&self.state).src_timeout)
     }
@@ -635,7 +640,11 @@ fn dst_primary_rank(this: &RpcPriv) -> u32 {
 
 fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     let uri = target_uri(this)?;
-    lock(&this.state).hdr_dst = (dst_primary_rank(this), this.rpc.cr_ep.ep_tag);
+    {
+        let mut st = lock(&this.state);
+        st.hdr_dst = (dst_primary_rank(this), this.rpc.cr_ep.ep_tag);
+        st.hdr_src = if crate::init::is_service() { group::self_rank().unwrap_or(CRT_NO_RANK) } else { CRT_NO_RANK };
+    }
     let mut buf = vec![0u8; 4096];
     let input = match req_fmt(&this.info) {
         Some(fmt) => run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut buf, Op::Encode)?,
