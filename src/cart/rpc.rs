@@ -58,6 +58,8 @@ struct RpcState {
     hdr_dst: (u32, u32),
     /// A client RPC's request header source rank, also written when it is sent: 0 before.
     hdr_src: u32,
+    /// `crt_req_abort` canceled the request in flight: its completion is a timeout.
+    aborted: bool,
 }
 
 #[repr(C)]
@@ -150,6 +152,7 @@ impl RpcPriv {
                 arrived: None,
                 hdr_dst: (0, 0),
                 hdr_src: 0,
+                aborted: false,
             }),
         }))
     }
@@ -317,9 +320,16 @@ impl RpcPriv {
         lock(&self.state).release_input_early = true;
     }
 
-    /// `crt_req_abort`: cancels a request in flight (its callback gets -DER_CANCELED).
+    /// `crt_req_abort`: ends a request in flight at once as if its timeout had passed (its
+    /// callback gets -DER_TIMEDOUT: upstream's abort moves the RPC's deadline to now). A
+    /// request not in flight (done, or not sent): nothing to do, 0, as upstream.
     pub fn abort(&self) -> Result<(), i32> {
-        let op = lock(&self.state).op.ok_or(der::DER_INVAL)?;
+        let op = {
+            let mut st = lock(&self.state);
+            let Some(op) = st.op else { return Ok(()) };
+            st.aborted = true;
+            op
+        };
         self.ctx.endpoint().cancel(op).map_err(|e| e.der())
     }
 
@@ -694,6 +704,7 @@ fn completed(c: Completion) {
         None => true,
     };
     let rc = match c.result {
+        Err(e) if e.der() == der::DER_CANCELED && lock(&this.state).aborted => der::DER_TIMEDOUT,
         Err(e) => e.der(),
         Ok(_) if this.info.no_reply => 0,
         Ok(mut body) => match req_fmt(&this.info) {
