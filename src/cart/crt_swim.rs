@@ -686,8 +686,9 @@ pub fn init(ctx_idx: i32) -> Result<(), i32> {
         last_unpack_hlc: AtomicU64::new(0),
         msgs: AtomicU64::new(0),
     };
-    // sc_data is the primary group's gp_membs_swim, as upstream's
-    let data = crate::capi::primary_swim_membs_ptr();
+    // no sc_data: upstream's crt_swim_init passes NULL to swim_init (its ops find the
+    // membership through crt_gdata, ours through `ops`)
+    let data = std::ptr::null_mut();
     let cctx = crate::capi::CContext::boxed(crate::capi::KIND_CRT, ID_INVALID, data, std::ptr::null_mut(), Swim::new(ID_INVALID, ops), |o, h| o.handle.store(h, Relaxed));
     let g = Arc::new(Glue { cctx, started_ms: swim::monotonic_ms() });
     g.swim().ops().m().dirty = true; // publish csm_ctx and the empty table

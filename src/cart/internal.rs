@@ -76,7 +76,8 @@ static PQ_FMT: crt_req_format = crt_req_format {
 };
 
 /// The protocol query's server side (upstream `crt_hdlr_proto_query`): the highest of the
-/// asked versions whose first opcode is registered, else -DER_NONEXIST.
+/// asked versions registered, else the last one's error (-DER_UNREG: the protocol is
+/// registered in other versions; -DER_NONEXIST: not at all).
 unsafe extern "C" fn hdlr_proto_query(rpc: *mut crt_rpc_t) {
     // SAFETY: a live server RPC of this format: input and output are its structs.
     unsafe {
@@ -91,19 +92,14 @@ unsafe extern "C" fn hdlr_proto_query(rpc: *mut crt_rpc_t) {
                 .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
                 .collect()
         };
-        let best = vers
-            .iter()
-            .copied()
-            .filter(|v| register::lookup(register::proto_opc(input.pq_base_opc, *v, 0)).is_some())
-            .max();
-        match best {
-            Some(v) => {
+        match register::highest_version(input.pq_base_opc, &vers) {
+            Ok(v) => {
                 out.pq_ver = v;
                 out.pq_rc = 0;
             }
-            None => {
+            Err(rc) => {
                 out.pq_ver = 0;
-                out.pq_rc = crate::transport::der::DER_NONEXIST;
+                out.pq_rc = rc;
             }
         }
         crt_reply_send(rpc);
@@ -176,6 +172,34 @@ pub static UL_FMT: crt_req_format = crt_req_format {
     crf_size_out: std::mem::size_of::<UriLookupOut>(),
 };
 
+const DER_OOG: i32 = -1019;
+/// Upstream's CRT_SRV_CONTEXT_NUM: a lookup of a tag from there on is refused.
+const CRT_SRV_CONTEXT_NUM: u32 = 128;
+
+/// The primary rank a URI lookup asks for (upstream `crt_hdlr_uri_lookup`'s checks): the
+/// group must be this server's primary group or one of its secondary groups (else
+/// -DER_INVAL, also for a client, which answers no lookup: -DER_PROTO), the tag below
+/// CRT_SRV_CONTEXT_NUM (-DER_INVAL), a secondary rank a member (-DER_OOG).
+fn lookup_target(grp: Option<&str>, rank: u32, tag: u32) -> Result<u32, i32> {
+    use crate::transport::der;
+    if !crate::init::is_service() {
+        return Err(der::DER_PROTO);
+    }
+    let grp = grp.ok_or(der::DER_INVAL)?;
+    let primary = crate::init::settings().map(|s| s.grpid).unwrap_or_default();
+    let secondary = grp != primary;
+    if secondary && crate::secondary::ranks(grp).is_none() {
+        return Err(der::DER_INVAL);
+    }
+    if tag >= CRT_SRV_CONTEXT_NUM {
+        return Err(der::DER_INVAL);
+    }
+    if secondary {
+        return crate::secondary::s2p(grp, rank).map_err(|_| DER_OOG);
+    }
+    Ok(rank)
+}
+
 /// The URI lookup's server side (upstream `crt_hdlr_uri_lookup`): this rank's own contexts,
 /// else its address book; -DER_OOG in `ul_rc` when the rank is unknown here.
 unsafe extern "C" fn hdlr_uri_lookup(rpc: *mut crt_rpc_t) {
@@ -184,11 +208,14 @@ unsafe extern "C" fn hdlr_uri_lookup(rpc: *mut crt_rpc_t) {
         let input = &*((*rpc).cr_input as *const UriLookupIn);
         let out = &mut *((*rpc).cr_output as *mut UriLookupOut);
         let (rank, tag) = (input.ul_rank, input.ul_tag);
-        let found = if crate::group::self_rank() == Some(rank) {
-            crate::init::context_lookup(tag as i32).map(|c| c.uri().to_owned()).ok_or(-1019)
-        } else {
-            crate::group::uri(rank, tag)
-        };
+        let gid = (!input.ul_grp_id.is_null()).then(|| std::ffi::CStr::from_ptr(input.ul_grp_id).to_string_lossy().into_owned());
+        let found = lookup_target(gid.as_deref(), rank, tag).and_then(|rank| {
+            if crate::group::self_rank() == Some(rank) {
+                crate::init::context_lookup(tag as i32).map(|c| c.uri().to_owned()).ok_or(DER_OOG)
+            } else {
+                crate::group::uri(rank, tag)
+            }
+        });
         let s = found.map(|u| std::ffi::CString::new(u).unwrap_or_default());
         out.ul_tag = tag;
         match &s {

@@ -1,6 +1,7 @@
 //! The opcode map (upstream `crt_register.c`): protocols register contiguous opcode ranges,
 //! `opc = base | version << 16 | index` (`CRT_PROTO_OPC`); each opcode keeps its body format,
 //! handler and feature flags. The C layer stores its pointers as plain addresses.
+use crate::init::DER_UNREG;
 use crate::transport::der;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -104,12 +105,34 @@ pub fn lookup(opc: u32) -> Option<OpcInfo> {
     map().as_ref().and_then(|m| m.opcs.get(&opc).copied())
 }
 
-/// The highest of `wanted` registered for `base` (the answer of a protocol query), or
-/// -DER_NONEXIST.
-pub fn highest_version(base: u32, wanted: &[u32]) -> Result<u32, i32> {
+/// Whether version `ver` of protocol `base` is registered (upstream `crt_proto_lookup` on
+/// `CRT_PROTO_OPC(base, ver, 0)`): -DER_NONEXIST when no version of the base is,
+/// -DER_UNREG when others are but not this one.
+pub fn version_registered(base: u32, ver: u32) -> Result<(), i32> {
+    let opc = proto_opc(base, ver, 0);
+    let (base, ver) = (opc & CRT_PROTO_BASEOPC_MASK, (opc & CRT_PROTO_VER_MASK) >> 16);
     let g = map();
     let set = g.as_ref().and_then(|m| m.versions.get(&base)).ok_or(der::DER_NONEXIST)?;
-    wanted.iter().copied().filter(|v| set.contains(v)).max().ok_or(der::DER_NONEXIST)
+    if set.contains(&ver) {
+        Ok(())
+    } else {
+        Err(DER_UNREG)
+    }
+}
+
+/// The answer of a protocol query (upstream `crt_hdlr_proto_query`): the highest of `wanted`
+/// registered for `base`; when none is, the error of the last one asked
+/// ([`version_registered`]), or -DER_NONEXIST for an empty list.
+pub fn highest_version(base: u32, wanted: &[u32]) -> Result<u32, i32> {
+    let mut best = None;
+    let mut last = der::DER_NONEXIST;
+    for &v in wanted {
+        match version_registered(base, v) {
+            Ok(()) => best = best.max(Some(v)),
+            Err(e) => last = e,
+        }
+    }
+    best.ok_or(last)
 }
 
 /// Drops every registration (the last `crt_finalize`, as upstream destroys its opcode map).
@@ -141,7 +164,10 @@ mod tests {
         assert!(lookup(0x7101_0001).is_some());
         assert!(lookup(0x7103_0001).is_none());
         assert_eq!(highest_version(0x7100_0000, &[1, 2, 3, 4]).unwrap(), 3);
-        assert_eq!(highest_version(0x7100_0000, &[2]).unwrap_err(), der::DER_NONEXIST);
+        assert_eq!(highest_version(0x7100_0000, &[2]).unwrap_err(), DER_UNREG);
+        assert_eq!(highest_version(0x7100_0000, &[9, 2, 0x7F]).unwrap_err(), DER_UNREG);
+        assert_eq!(highest_version(0x7100_0000, &[2, 3]).unwrap(), 3);
+        assert_eq!(highest_version(0x7100_0000, &[]).unwrap_err(), der::DER_NONEXIST);
         assert_eq!(highest_version(0x7200_0000, &[1]).unwrap_err(), der::DER_NONEXIST);
         proto_register(0xFF00_0000, 0, &one, true).unwrap();
         assert!(lookup(0xFF00_0001).is_some());

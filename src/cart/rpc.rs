@@ -53,6 +53,13 @@ struct RpcState {
     release_input_early: bool,
     /// When a server RPC arrived (the start of its `src_timeout`).
     arrived: Option<std::time::Instant>,
+    /// A client RPC's request header destination (primary rank, tag), written when it is sent
+    /// (upstream fills cch_dst_rank/cch_dst_tag while encoding the request): (0, 0) before.
+    hdr_dst: (u32, u32),
+    /// A client RPC's request header source rank, also written when it is sent: 0 before.
+    hdr_src: u32,
+    /// `crt_req_abort` canceled the request in flight: its completion is a timeout.
+    aborted: bool,
 }
 
 #[repr(C)]
@@ -143,6 +150,9 @@ impl RpcPriv {
                 orig_uri: std::ptr::null_mut(),
                 release_input_early: false,
                 arrived: None,
+                hdr_dst: (0, 0),
+                hdr_src: 0,
+                aborted: false,
             }),
         }))
     }
@@ -270,21 +280,29 @@ impl RpcPriv {
         }
     }
 
-    /// `crt_req_src_rank_get`: the rank the request header names as its source. A request
-    /// this process made (the root of a collective RPC runs its handler on it) carries what
-    /// its header is sent with, as upstream's: a server's own primary rank, a client's
-    /// CRT_NO_RANK.
+    /// `crt_req_src_rank_get`: the request header's source rank. A client RPC's is 0 until it
+    /// is sent, then this process's rank (CRT_NO_RANK in a client), as upstream.
     pub fn src_rank(&self) -> Result<u32, i32> {
-        if !self.srv {
-            let me = if crate::init::is_service() { crate::group::self_rank() } else { None };
-            return Ok(me.unwrap_or(CRT_NO_RANK));
-        }
-        Ok(lock(&self.state).src_rank)
+        let st = lock(&self.state);
+        Ok(if self.srv { st.src_rank } else { st.hdr_src })
     }
 
+    /// `crt_req_dst_rank_get` / `crt_req_dst_tag_get`: the request header's destination.
+    /// A server RPC: the rank:tag it was addressed to; a client RPC: what its header carried
+    /// when sent (the target's primary rank and tag), 0 and 0 before, as upstream.
+    pub fn dst(&self) -> (u32, u32) {
+        if self.srv {
+            (self.rpc.cr_ep.ep_rank, self.rpc.cr_ep.ep_tag)
+        } else {
+            lock(&self.state).hdr_dst
+        }
+    }
+
+    /// `crt_req_src_timeout_get`: a server RPC's sender's timeout; a client RPC's own (upstream
+    /// returns crp_timeout_sec either way).
     pub fn src_timeout(&self) -> Result<u32, i32> {
         if !self.srv {
-            return Err(der::DER_INVAL);
+            return Ok(self.timeout());
         }
         Ok(lock(&self.state).src_timeout)
     }
@@ -302,9 +320,16 @@ impl RpcPriv {
         lock(&self.state).release_input_early = true;
     }
 
-    /// `crt_req_abort`: cancels a request in flight (its callback gets -DER_CANCELED).
+    /// `crt_req_abort`: ends a request in flight at once as if its timeout had passed (its
+    /// callback gets -DER_TIMEDOUT: upstream's abort moves the RPC's deadline to now). A
+    /// request not in flight (done, or not sent): nothing to do, 0, as upstream.
     pub fn abort(&self) -> Result<(), i32> {
-        let op = lock(&self.state).op.ok_or(der::DER_INVAL)?;
+        let op = {
+            let mut st = lock(&self.state);
+            let Some(op) = st.op else { return Ok(()) };
+            st.aborted = true;
+            op
+        };
         self.ctx.endpoint().cancel(op).map_err(|e| e.der())
     }
 
@@ -326,7 +351,9 @@ impl RpcPriv {
         }
         let token = match st.token.take() {
             Some(t) => t,
-            None if st.replied => return Err(DER_ALREADY),
+            // replied already: upstream's second HG_Respond finds the response's send
+            // still posted (NA_BUSY), so -DER_BUSY
+            None if st.replied => return Err(der::DER_BUSY),
             None => return Err(der::DER_INVAL),
         };
         st.replied = true;
@@ -421,6 +448,10 @@ pub unsafe fn send(p: *mut RpcPriv, cb: crt_cb_t, arg: *mut c_void) -> i32 {
         st.cb_arg = arg as usize;
     }
     if crate::corpc::is_root(p as usize) {
+        // The root runs the handler on this very request: its header names this process
+        // as the source, as upstream's does once sent.
+        lock(&this.state).hdr_src =
+            if crate::init::is_service() { group::self_rank().unwrap_or(CRT_NO_RANK) } else { CRT_NO_RANK };
         return crate::corpc::root_send(p as usize);
     }
     if target_uri(this).is_err() {
@@ -605,8 +636,29 @@ fn target_uri(this: &RpcPriv) -> Result<String, i32> {
     group::uri(ep.ep_rank, ep.ep_tag)
 }
 
+/// The primary rank a request header names as its destination: a local secondary group's
+/// rank translated (upstream crt_grp_priv_get_primary_rank), any other rank as it is.
+fn dst_primary_rank(this: &RpcPriv) -> u32 {
+    let ep = &this.rpc.cr_ep;
+    if ep.ep_grp.is_null() {
+        return ep.ep_rank;
+    }
+    // SAFETY: a non-NULL ep_grp is a group handle of this library, whose name is a C string
+    // it owns.
+    let name = unsafe { (*ep.ep_grp).cg_grpid.as_ref().map(|c| std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
+    match name {
+        Some(n) if crate::secondary::ranks(&n).is_some() => crate::secondary::s2p(&n, ep.ep_rank).unwrap_or(ep.ep_rank),
+        _ => ep.ep_rank,
+    }
+}
+
 fn start(this: &RpcPriv, p: *mut RpcPriv) -> Result<(), i32> {
     let uri = target_uri(this)?;
+    {
+        let mut st = lock(&this.state);
+        st.hdr_dst = (dst_primary_rank(this), this.rpc.cr_ep.ep_tag);
+        st.hdr_src = if crate::init::is_service() { group::self_rank().unwrap_or(CRT_NO_RANK) } else { CRT_NO_RANK };
+    }
     let mut buf = vec![0u8; 4096];
     let input = match req_fmt(&this.info) {
         Some(fmt) => run_proc(fmt.crf_proc_in, this.rpc.cr_input, &mut buf, Op::Encode)?,
@@ -656,6 +708,7 @@ fn completed(c: Completion) {
         None => true,
     };
     let rc = match c.result {
+        Err(e) if e.der() == der::DER_CANCELED && lock(&this.state).aborted => der::DER_TIMEDOUT,
         Err(e) => e.der(),
         Ok(_) if this.info.no_reply => 0,
         Ok(mut body) => match req_fmt(&this.info) {

@@ -43,6 +43,11 @@ pub unsafe extern "C" fn crt_bulk_create(crt_ctx: crt_context_t, sgl: *mut d_sg_
     let Some(ctx) = ctx_arc(crt_ctx) else { return DER_INVAL };
     // SAFETY: sg_iovs holds sg_nr iovs (contract).
     let iovs = unsafe { std::slice::from_raw_parts(sgl.sg_iovs, sgl.sg_nr as usize) };
+    // every segment needs its memory (upstream crt_sgl_valid: a NULL iov_buf or a zero
+    // iov_buf_len is -DER_INVAL; cart does not allocate a bulk's memory for the caller)
+    if iovs.iter().any(|i| i.iov_buf.is_null() || i.iov_buf_len == 0) {
+        return DER_INVAL;
+    }
     let v: Vec<(*mut u8, usize)> = iovs.iter().map(|i| (i.iov_buf as *mut u8, i.iov_buf_len)).collect();
     // SAFETY: forwarded contract on the buffers.
     match unsafe { Bulk::create(ctx, &v, perm) } {
@@ -88,7 +93,7 @@ pub unsafe extern "C" fn crt_bulk_addref(bulk_hdl: crt_bulk_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn crt_bulk_free(bulk_hdl: crt_bulk_t) -> c_int {
     if bulk_hdl.is_null() {
-        return 0; // upstream: freeing CRT_BULK_NULL is a no-op
+        return DER_INVAL; // upstream crt_bulk_free: an error, not a no-op
     }
     // SAFETY: the contract.
     unsafe { Bulk::decref(bulk_hdl as *mut Bulk) };

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, CStr};
 use crate::group;
 use crate::init;
 use crate::sys::{crt_context_t, crt_group_id_t, crt_group_t, d_rank_list_t, d_rank_t};
-use crate::transport::der::DER_INVAL;
+use crate::transport::der::{self, DER_INVAL};
 
 /// `crt_rank_self_set`: servers only (clients: ignored, 0, as upstream); enters every
 /// context's URI as rank:idx.
@@ -54,15 +54,23 @@ pub unsafe extern "C" fn crt_group_rank(grp: *mut crt_group_t, rank: *mut d_rank
     if rank.is_null() {
         return DER_INVAL;
     }
-    // SAFETY: grp is NULL or a group handle of this library.
-    if let Some(n) = unsafe { secondary_name(grp) } {
-        // SAFETY: checked non-NULL.
-        unsafe { *rank = crate::secondary::self_rank(&n).unwrap_or(group::CRT_NO_RANK) };
-        return 0;
+    if !init::initialized() {
+        return init::DER_UNINIT;
     }
+    // SAFETY: grp is NULL or a group handle of this library.
+    let me = match unsafe { secondary_name(grp) } {
+        Some(n) => crate::secondary::self_rank(&n).unwrap_or(group::CRT_NO_RANK),
+        None => group::self_rank().unwrap_or(group::CRT_NO_RANK),
+    };
     // SAFETY: checked non-NULL.
-    unsafe { *rank = group::self_rank().unwrap_or(group::CRT_NO_RANK) };
-    0
+    unsafe { *rank = me };
+    // no self rank yet (a client, or a server before crt_rank_self_set): CRT_NO_RANK and
+    // -DER_NONEXIST, as upstream
+    if me == group::CRT_NO_RANK {
+        der::DER_NONEXIST
+    } else {
+        0
+    }
 }
 
 fn uninit_or<T>(f: impl FnOnce() -> T) -> Result<T, c_int> {

@@ -180,24 +180,30 @@ pub unsafe extern "C" fn crt_req_src_timeout_get(rpc: *mut crt_rpc_t, timeout: *
 /// `req` NULL or live; `rank` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn crt_req_dst_rank_get(req: *mut crt_rpc_t, rank: *mut d_rank_t) -> c_int {
-    if req.is_null() || rank.is_null() {
-        return DER_INVAL;
-    }
     // SAFETY: the caller's contract.
-    unsafe { *rank = (*req).cr_ep.ep_rank };
-    0
+    match (unsafe { rpc::from_c(req) }, rank.is_null()) {
+        (Some(r), false) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *rank = r.dst().0 };
+            0
+        }
+        _ => DER_INVAL,
+    }
 }
 
 /// # Safety
 /// `req` NULL or live; `tag` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn crt_req_dst_tag_get(req: *mut crt_rpc_t, tag: *mut u32) -> c_int {
-    if req.is_null() || tag.is_null() {
-        return DER_INVAL;
-    }
     // SAFETY: the caller's contract.
-    unsafe { *tag = (*req).cr_ep.ep_tag };
-    0
+    match (unsafe { rpc::from_c(req) }, tag.is_null()) {
+        (Some(r), false) => {
+            // SAFETY: checked non-NULL.
+            unsafe { *tag = r.dst().1 };
+            0
+        }
+        _ => DER_INVAL,
+    }
 }
 
 /// # Safety

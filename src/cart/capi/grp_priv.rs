@@ -13,7 +13,7 @@
 //!   not write them;
 //! - the rank lists, `csm_list` and the `gp_sec_list` entries come from the libc heap and are
 //!   replaced only here.
-use crate::sys::{crt_group_t, crt_grp_priv, crt_grp_priv_sec, crt_swim_membs, d_list_t, d_rank_list_t, d_rank_t};
+use crate::sys::{crt_group_t, crt_grp_priv, crt_grp_priv_sec, d_list_t, d_rank_list_t, d_rank_t};
 use crate::{group, init, secondary};
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Mutex;
@@ -304,16 +304,6 @@ pub fn primary_priv() -> *mut crt_grp_priv {
         }
         None => std::ptr::null_mut(),
     }
-}
-
-/// `&gp_membs_swim` of the primary group, SWIM's `sc_data` (NULL before `crt_init`).
-pub fn primary_swim_membs_ptr() -> *mut c_void {
-    let p = primary_priv();
-    if p.is_null() {
-        return std::ptr::null_mut();
-    }
-    // SAFETY: a live object.
-    unsafe { &mut (*p).gp_membs_swim as *mut crt_swim_membs as *mut c_void }
 }
 
 /// SWIM's membership table, as `gp_membs_swim` shows it.
