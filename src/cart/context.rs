@@ -139,7 +139,7 @@ impl Context {
             }
         }
         if force && self.abort_rank(None) > 0 {
-            // Deliver the cancellations: every callback runs (with -DER_CANCELED) and every
+            // Deliver the aborts: every callback runs (with -DER_TIMEDOUT) and every
             // request's reference is dropped before the endpoint goes.
             let deadline = Instant::now() + Duration::from_secs(1);
             while !lock(&self.inflight).is_empty() && Instant::now() < deadline {
@@ -311,7 +311,7 @@ impl Context {
     }
 
     /// Cancels every request in flight to `rank` (all ranks for `None`); each completes with
-    /// -DER_CANCELED from progress. Returns how many were canceled.
+    /// -DER_TIMEDOUT from progress, as upstream's crt_req_abort. Returns how many were canceled.
     pub fn abort_rank(&self, rank: Option<u32>) -> usize {
         let (for_credit, for_quota) = self.take_waiting(rank);
         let queued = for_credit.len() + for_quota.len();

@@ -82,7 +82,7 @@ pub fn receive(service: bool, hlc: u64, what: &str, opc: u32, from: u32) -> bool
     let now = Instant::now();
     let due = {
         let mut next = NEXT_REPORT.lock().unwrap_or_else(|p| p.into_inner());
-        let due = next.is_none_or(|t| now >= t);
+        let due = next.map_or(true, |t| now >= t);
         if due {
             *next = Some(now + REPORT_EVERY);
         }

@@ -58,8 +58,6 @@ struct RpcState {
     hdr_dst: (u32, u32),
     /// A client RPC's request header source rank, also written when it is sent: 0 before.
     hdr_src: u32,
-    /// `crt_req_abort` canceled the request in flight: its completion is a timeout.
-    aborted: bool,
 }
 
 #[repr(C)]
@@ -152,7 +150,6 @@ impl RpcPriv {
                 arrived: None,
                 hdr_dst: (0, 0),
                 hdr_src: 0,
-                aborted: false,
             }),
         }))
     }
@@ -324,12 +321,7 @@ impl RpcPriv {
     /// callback gets -DER_TIMEDOUT: upstream's abort moves the RPC's deadline to now). A
     /// request not in flight (done, or not sent): nothing to do, 0, as upstream.
     pub fn abort(&self) -> Result<(), i32> {
-        let op = {
-            let mut st = lock(&self.state);
-            let Some(op) = st.op else { return Ok(()) };
-            st.aborted = true;
-            op
-        };
+        let Some(op) = lock(&self.state).op else { return Ok(()) };
         self.ctx.endpoint().cancel(op).map_err(|e| e.der())
     }
 
@@ -596,13 +588,14 @@ fn finish(p: *mut RpcPriv, rc: i32) {
 }
 
 /// A request still waiting (for a credit: `holds_quota`, it has its quota slot; or for a
-/// quota slot) when its rank is aborted: completed with -DER_CANCELED, and a slot it held goes
+/// quota slot) when its rank is aborted: completed with -DER_TIMEDOUT (upstream's abort moves the
+/// RPC's deadline to now, and its timeout handler completes a queued RPC so), and a slot it held goes
 /// to the next request waiting for one.
 pub fn cancel_queued(p: usize, holds_quota: bool) {
     let p = p as *mut RpcPriv;
     // SAFETY: a queued request holds the send's reference until complete().
     let (ctx, opc) = unsafe { ((*p).ctx.clone(), (*p).info.opc) };
-    complete(p, der::DER_CANCELED);
+    complete(p, der::DER_TIMEDOUT);
     if holds_quota && opc != crate::internal::CRT_OPC_URI_LOOKUP {
         if let Some(next) = ctx.rpc_quota_release() {
             proceed_credit(next as *mut RpcPriv);
@@ -708,7 +701,10 @@ fn completed(c: Completion) {
         None => true,
     };
     let rc = match c.result {
-        Err(e) if e.der() == der::DER_CANCELED && lock(&this.state).aborted => der::DER_TIMEDOUT,
+        // A request's transport operation is only ever canceled by an abort (crt_req_abort,
+        // crt_ep_abort, crt_rank_abort(_all), a forced context destroy), which upstream turns
+        // into an expired deadline: the callback sees -DER_TIMEDOUT.
+        Err(e) if e.der() == der::DER_CANCELED => der::DER_TIMEDOUT,
         Err(e) => e.der(),
         Ok(_) if this.info.no_reply => 0,
         Ok(mut body) => match req_fmt(&this.info) {
