@@ -112,36 +112,8 @@ pub extern "C" fn crt_trigger_event_cbs(rank: d_rank_t, incarnation: u64, src: c
 /// `cpf_count` entries that outlive the registration.
 #[no_mangle]
 pub unsafe extern "C" fn crt_proto_register_internal(cpf: *mut crate::sys::crt_proto_format) -> c_int {
-    use crate::register::{self, RpcFormat};
-    if !init::initialized() {
-        return init::DER_UNINIT;
-    }
-    // SAFETY: the caller's contract.
-    let Some(p) = (unsafe { cpf.as_ref() }) else { return DER_INVAL };
-    if p.cpf_base != register::CRT_PROTO_BASEOPC_MASK {
-        return DER_INVAL;
-    }
-    if p.cpf_prf.is_null() || p.cpf_count == 0 || p.cpf_count > register::CRT_PROTO_MAX_COUNT {
-        return DER_INVAL;
-    }
-    // SAFETY: cpf_prf holds cpf_count entries (contract).
-    let prfs = unsafe { std::slice::from_raw_parts(p.cpf_prf, p.cpf_count as usize) };
-    let rpcs: Vec<RpcFormat> = prfs
-        .iter()
-        .map(|f| {
-            // SAFETY: prf_req_fmt is NULL or valid (contract).
-            let fmt = unsafe { f.prf_req_fmt.as_ref() };
-            RpcFormat {
-                req_fmt: f.prf_req_fmt as usize,
-                size_in: fmt.map_or(0, |r| r.crf_size_in),
-                size_out: fmt.map_or(0, |r| r.crf_size_out),
-                handler: f.prf_hdlr.map_or(0, |h| h as usize),
-                co_ops: f.prf_co_ops as usize,
-                flags: f.prf_flags,
-            }
-        })
-        .collect();
-    register::proto_register(p.cpf_base, p.cpf_ver, &rpcs, true).err().unwrap_or(0)
+    // SAFETY: the caller's contract, passed on.
+    unsafe { super::crt_register::proto_register_common(cpf, |b| b == crate::register::CRT_PROTO_BASEOPC_MASK, true) }
 }
 
 /// Upstream's `crt_proto_query_int`, which its `crt_proto_query(_with_ctx)` wrap.

@@ -10,6 +10,21 @@ use crate::transport::der::DER_INVAL;
 /// `prf_req_fmt` NULL or valid; they must outlive the registration (as upstream requires).
 #[no_mangle]
 pub unsafe extern "C" fn crt_proto_register(cpf: *mut crt_proto_format) -> c_int {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { proto_register_common(cpf, register::valid_base, false) }
+}
+
+/// The checks and the RPC list shared by `crt_proto_register` and
+/// `crt_proto_register_internal`: -DER_UNINIT before `crt_init`, -DER_INVAL for a NULL
+/// protocol, a base `base_ok` refuses, or an empty, missing or oversized RPC list.
+///
+/// # Safety
+/// As `crt_proto_register`.
+pub(super) unsafe fn proto_register_common(
+    cpf: *mut crt_proto_format,
+    base_ok: fn(u32) -> bool,
+    internal: bool,
+) -> c_int {
     if !crate::init::initialized() {
         return crate::init::DER_UNINIT;
     }
@@ -17,7 +32,7 @@ pub unsafe extern "C" fn crt_proto_register(cpf: *mut crt_proto_format) -> c_int
     let Some(p) = (unsafe { cpf.as_ref() }) else {
         return DER_INVAL;
     };
-    if !register::valid_base(p.cpf_base) {
+    if !base_ok(p.cpf_base) {
         return DER_INVAL;
     }
     if p.cpf_prf.is_null() || p.cpf_count == 0 || p.cpf_count > register::CRT_PROTO_MAX_COUNT {
@@ -40,7 +55,7 @@ pub unsafe extern "C" fn crt_proto_register(cpf: *mut crt_proto_format) -> c_int
             }
         })
         .collect();
-    register::proto_register(p.cpf_base, p.cpf_ver, &rpcs, false).err().unwrap_or(0)
+    register::proto_register(p.cpf_base, p.cpf_ver, &rpcs, internal).err().unwrap_or(0)
 }
 
 struct QueryArg {
