@@ -8,11 +8,11 @@
 //! format of the internal protocols, shared with the self-test), the protocol tables and the
 //! answers' contents; the exported handlers and CQF_* objects are in `capi/crt_ctl.rs`.
 use crate::capi::{
-    crt_proc_bool, crt_proc_crt_bulk_t, crt_proc_d_iov_t, crt_proc_d_string_t, crt_proc_get_op, crt_proc_int32_t,
+    crt_proc_bool, crt_proc_crt_bulk_t, crt_proc_d_iov_t, crt_proc_d_sg_list_t, crt_proc_d_string_t, crt_proc_get_op, crt_proc_int32_t,
     crt_proc_uint32_t, crt_proc_uint64_t,
 };
 use crate::register::{self, RpcFormat};
-use crate::sys::{crt_bulk_t, crt_grp_cache, crt_proc_op_t, crt_proc_t, crt_req_format, d_iov_t, d_string_t};
+use crate::sys::{crt_bulk_t, crt_grp_cache, crt_proc_op_t, crt_proc_t, crt_req_format, d_iov_t, d_sg_list_t, d_string_t};
 use crate::transport::der;
 use std::ffi::{c_int, c_void};
 
@@ -35,6 +35,7 @@ pub enum Kind {
     Str,
     Iov,
     Bulk,
+    SgList,
     /// `struct { uint64_t ca_count; struct crt_grp_cache *ca_arrays; }` (CRT_ARRAY).
     GrpCacheArray,
 }
@@ -54,6 +55,7 @@ unsafe fn field(proc: crt_proc_t, op: crt_proc_op_t, p: *mut u8, kind: Kind) -> 
             Kind::Str => crt_proc_d_string_t(proc, op, p as *mut d_string_t),
             Kind::Iov => crt_proc_d_iov_t(proc, op, p as *mut d_iov_t),
             Kind::Bulk => crt_proc_crt_bulk_t(proc, op, p as *mut crt_bulk_t),
+            Kind::SgList => crt_proc_d_sg_list_t(proc, op, p as *mut d_sg_list_t),
             Kind::GrpCacheArray => grp_cache_array(proc, op, p),
         }
     }

@@ -28,14 +28,13 @@ use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::capi::{
-    crt_bulk_create, crt_bulk_free, crt_bulk_transfer, crt_corpc_req_create, crt_proc_crt_bulk_t, crt_proc_d_iov_t, crt_proc_d_sg_list_t,
-    crt_proc_d_string_t, crt_proc_get_op, crt_proc_int32_t, crt_proc_uint32_t, crt_proc_uint64_t, crt_reply_send, crt_req_addref, crt_req_create,
-    crt_req_decref, crt_req_send,
+    crt_bulk_create, crt_bulk_free, crt_bulk_transfer, crt_corpc_req_create, crt_reply_send, crt_req_addref, crt_req_create, crt_req_decref,
+    crt_req_send,
 };
 use crate::register::{self, RpcFormat};
 use crate::sys::{
     crt_bulk_cb_info, crt_bulk_desc, crt_bulk_t, crt_cb_info, crt_context_t, crt_corpc_ops, crt_endpoint_t, crt_group_t, crt_iv_class, crt_iv_comp_cb_t,
-    crt_iv_key_t, crt_iv_namespace_destroy_cb_t, crt_iv_namespace_t, crt_iv_ops, crt_iv_sync_t, crt_proc_op_t, crt_proc_t, crt_req_format, crt_rpc_t,
+    crt_iv_key_t, crt_iv_namespace_destroy_cb_t, crt_iv_namespace_t, crt_iv_ops, crt_iv_sync_t, crt_req_format, crt_rpc_t,
     d_iov_t, d_rank_list_t, d_rank_t, d_sg_list_t,
 };
 use crate::{group, secondary, tree};
@@ -170,126 +169,24 @@ const _: () = assert!(std::mem::size_of::<UpdateIn>() == 104 && std::mem::size_o
 const _: () = assert!(std::mem::size_of::<SyncIn>() == 88 && std::mem::size_of::<SyncOut>() == 4);
 const _: () = assert!(std::mem::size_of::<crt_iv_sync_t>() == 12);
 
-/// Runs the proc calls in order, stopping at the first error.
-macro_rules! procs {
-    ($proc:expr, $op:expr, $( $f:ident ( $field:expr ) ),+ $(,)?) => {{
-        let mut rc = 0;
-        $( if rc == 0 { rc = $f($proc, $op, $field); } )+
-        rc
-    }};
-}
-
-unsafe extern "C" fn proc_fetch_in(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut FetchIn;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: the RPC layer calls this with a live proc and a body of this format's size.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        procs!(
-            proc,
-            op,
-            crt_proc_uint32_t(&mut (*d).ifi_ivns_id),
-            crt_proc_uint32_t(&mut (*d).ifi_grp_ver),
-            crt_proc_d_string_t(&mut (*d).ifi_ivns_group),
-            crt_proc_d_iov_t(&mut (*d).ifi_key),
-            crt_proc_crt_bulk_t(&mut (*d).ifi_value_bulk),
-            crt_proc_int32_t(&mut (*d).ifi_class_id),
-            crt_proc_uint32_t(&mut (*d).ifi_root_node),
-        )
-    }
-}
-
-unsafe extern "C" fn proc_fetch_out(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut FetchOut;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: as proc_fetch_in.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        procs!(proc, op, crt_proc_d_sg_list_t(&mut (*d).ifo_sgl), crt_proc_int32_t(&mut (*d).ifo_rc))
-    }
-}
-
-unsafe extern "C" fn proc_update_in(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut UpdateIn;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: as proc_fetch_in.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        procs!(
-            proc,
-            op,
-            crt_proc_uint32_t(&mut (*d).ivu_ivns_id),
-            crt_proc_uint32_t(&mut (*d).ivu_grp_ver),
-            crt_proc_d_string_t(&mut (*d).ivu_ivns_group),
-            crt_proc_d_iov_t(&mut (*d).ivu_key),
-            crt_proc_d_iov_t(&mut (*d).ivu_sync_type),
-            crt_proc_crt_bulk_t(&mut (*d).ivu_iv_value_bulk),
-            crt_proc_d_sg_list_t(&mut (*d).ivu_iv_sgl),
-            crt_proc_uint32_t(&mut (*d).ivu_root_node),
-            crt_proc_uint32_t(&mut (*d).ivu_caller_node),
-            crt_proc_uint32_t(&mut (*d).ivu_class_id),
-            crt_proc_uint32_t(&mut (*d).padding),
-        )
-    }
-}
-
-unsafe extern "C" fn proc_update_out(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut UpdateOut;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: as proc_fetch_in.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        procs!(proc, op, crt_proc_uint64_t(&mut (*d).ivo_rc), crt_proc_d_sg_list_t(&mut (*d).ivo_iv_sgl))
-    }
-}
-
-unsafe extern "C" fn proc_sync_in(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut SyncIn;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: as proc_fetch_in.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        procs!(
-            proc,
-            op,
-            crt_proc_uint32_t(&mut (*d).ivs_ivns_id),
-            crt_proc_uint32_t(&mut (*d).ivs_grp_ver),
-            crt_proc_d_string_t(&mut (*d).ivs_ivns_group),
-            crt_proc_d_iov_t(&mut (*d).ivs_key),
-            crt_proc_d_iov_t(&mut (*d).ivs_sync_type),
-            crt_proc_d_sg_list_t(&mut (*d).ivs_sync_sgl),
-            crt_proc_uint32_t(&mut (*d).ivs_class_id),
-        )
-    }
-}
-
-unsafe extern "C" fn proc_sync_out(proc: crt_proc_t, data: *mut c_void) -> c_int {
-    let d = data as *mut SyncOut;
-    let mut op: crt_proc_op_t = 0;
-    // SAFETY: as proc_fetch_in.
-    unsafe {
-        let rc = crt_proc_get_op(proc, &mut op);
-        if rc != 0 {
-            return rc;
-        }
-        crt_proc_int32_t(proc, op, &mut (*d).ivs_rc)
-    }
-}
+// The bodies' procs: each field in order (ctl's table-driven body proc, which also frees the
+// fields already decoded when a later one fails).
+crate::body_proc_fn!(proc_fetch_in, FetchIn, [
+    ifi_ivns_id: U32, ifi_grp_ver: U32, ifi_ivns_group: Str, ifi_key: Iov, ifi_value_bulk: Bulk,
+    ifi_class_id: I32, ifi_root_node: U32,
+]);
+crate::body_proc_fn!(proc_fetch_out, FetchOut, [ifo_sgl: SgList, ifo_rc: I32]);
+crate::body_proc_fn!(proc_update_in, UpdateIn, [
+    ivu_ivns_id: U32, ivu_grp_ver: U32, ivu_ivns_group: Str, ivu_key: Iov, ivu_sync_type: Iov,
+    ivu_iv_value_bulk: Bulk, ivu_iv_sgl: SgList, ivu_root_node: U32, ivu_caller_node: U32,
+    ivu_class_id: U32, padding: U32,
+]);
+crate::body_proc_fn!(proc_update_out, UpdateOut, [ivo_rc: U64, ivo_iv_sgl: SgList]);
+crate::body_proc_fn!(proc_sync_in, SyncIn, [
+    ivs_ivns_id: U32, ivs_grp_ver: U32, ivs_ivns_group: Str, ivs_key: Iov, ivs_sync_type: Iov,
+    ivs_sync_sgl: SgList, ivs_class_id: U32,
+]);
+crate::body_proc_fn!(proc_sync_out, SyncOut, [ivs_rc: I32]);
 
 /// Exported as `CQF_crt_iv_fetch` (capi).
 pub const FETCH_FMT: crt_req_format = crt_req_format {
@@ -2652,7 +2549,7 @@ mod tests {
         let wire = {
             let mut p = Proc::new(&mut buf, Op::Encode);
             // SAFETY: the format's proc over its body.
-            assert_eq!(unsafe { proc_update_in(&mut p as *mut Proc<'_> as crt_proc_t, &mut input as *mut _ as *mut c_void) }, 0);
+            assert_eq!(unsafe { proc_update_in(&mut p as *mut Proc<'_> as crate::sys::crt_proc_t, &mut input as *mut _ as *mut c_void) }, 0);
             p.encoded().to_vec()
         };
         let mut back: UpdateIn = unsafe { std::mem::zeroed() };
@@ -2660,7 +2557,7 @@ mod tests {
         let mut p = Proc::new(&mut wbuf, Op::Decode);
         // SAFETY: as above.
         unsafe {
-            assert_eq!(proc_update_in(&mut p as *mut Proc<'_> as crt_proc_t, &mut back as *mut _ as *mut c_void), 0);
+            assert_eq!(proc_update_in(&mut p as *mut Proc<'_> as crate::sys::crt_proc_t, &mut back as *mut _ as *mut c_void), 0);
             assert_eq!((back.ivu_ivns_id, back.ivu_grp_ver, back.ivu_root_node, back.ivu_caller_node, back.ivu_class_id), (5, 2, 3, 6, 1));
             assert_eq!(CStr::from_ptr(back.ivu_ivns_group).to_str().unwrap(), "g1");
             assert_eq!(std::slice::from_raw_parts(back.ivu_key.iov_buf as *const u8, back.ivu_key.iov_len), b"key!");
